@@ -1,0 +1,1 @@
+"""The conformance suites: torch against the oracle, case by case."""

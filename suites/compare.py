@@ -1,0 +1,147 @@
+"""The numbered acceptance rules: a torch result against the oracle's exact value.
+
+1. Shape and dtype: the result has the oracle's shape and the dtype torch documents
+   (the input's, for every loss here).
+2. Special classes: where the exact value is NaN, or is ±inf or rounds past the dtype's
+   largest finite value, or where the oracle rejects the input, torch must give the same
+   class: any NaN payload, the same signed infinity, an exception of any type.
+3. Finite values: |actual - expected| <= max(ulp * ulp(e), bound, floor), with the budget
+   of fixtures/tolerances.toml for the loss, dtype and device; ``bound`` comes from the
+   unreduced terms for reduced results (see the file for its derivation). A finite exact
+   value that torch overflows to ±inf is measured as the overflow threshold.
+4. Gradients: rules 1 to 3 for each gradient that torch provides, with the gradient budgets.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from suites.dtypes import ACCUMULATION, info, overflow_threshold, ulp
+from suites.tolerances import Budget
+
+RULES: tuple[tuple[str, str], ...] = (
+    ("1", "shape and dtype: the result has the oracle's shape and the input's dtype"),
+    (
+        "2",
+        "special classes: NaN, ±inf (or a value past the dtype's range) and rejected input "
+        "must be matched by class (any NaN payload, same signed infinity, any exception)",
+    ),
+    (
+        "3",
+        "finite values: |actual - expected| <= max(ulp_budget * ulp(expected), bound, floor), "
+        "bound from the magnitude of the unreduced terms of a reduction",
+    ),
+    ("4", "gradients: rules 1-3 for every gradient torch provides, with gradient budgets"),
+)
+
+
+@dataclass
+class Comparison:
+    quantity: str
+    ok: bool
+    rule: str | None = None
+    message: str = ""
+    max_abs: float | None = None
+    max_rel: float | None = None
+    max_ulp: float | None = None
+
+    @staticmethod
+    def passed(quantity: str) -> Comparison:
+        return Comparison(quantity, True)
+
+
+def _fmt(v: float) -> str:
+    return repr(float(v))
+
+
+def reduction_bound(
+    terms: np.ndarray, reduction: str, dtype: str, budget: Budget
+) -> np.longdouble:
+    """Forward error bound of a reduced result over ``terms`` (see tolerances.toml)."""
+    n = terms.size
+    if reduction == "none" or n == 0:
+        return np.longdouble(0)
+    t = np.abs(terms.astype(np.longdouble))
+    t = t[np.isfinite(t)]
+    u = info(dtype).unit_roundoff
+    u_acc = info(ACCUMULATION[dtype]).unit_roundoff
+    steps = math.ceil(math.log2(max(n, 2))) + budget.sum_steps
+    scale = 1.0 / n if reduction == "mean" else 1.0
+    rel = budget.terms_u * u + steps * u_acc + u
+    return np.longdouble(rel * scale) * t.sum()
+
+
+def compare_values(
+    quantity: str,
+    expected: np.ndarray,
+    actual: np.ndarray,
+    actual_dtype: str | None,
+    dtype: str,
+    budget: Budget,
+    bound: np.longdouble | float = 0.0,
+    rule_values: str = "3",
+) -> Comparison:
+    """Apply rules 1-3 to one quantity (rule 4 is rules 1-3 with ``rule_values='4'``)."""
+    e = np.asarray(expected, dtype=np.longdouble)
+    if tuple(np.shape(actual)) != e.shape:
+        return Comparison(
+            quantity, False, "1", f"{quantity}: shape {tuple(np.shape(actual))} != expected {e.shape}"
+        )
+    if actual_dtype != dtype:
+        return Comparison(quantity, False, "1", f"{quantity}: dtype {actual_dtype} != expected {dtype}")
+    a = np.asarray(actual, dtype=np.longdouble)
+    if e.size == 0:
+        return Comparison.passed(quantity)
+
+    big = overflow_threshold(dtype)
+    e_nan, a_nan = np.isnan(e), np.isnan(a)
+    with np.errstate(invalid="ignore"):
+        e_inf = ~e_nan & (np.abs(e) >= big)
+        a_inf = np.isinf(a)
+    wrong_class = (e_nan != a_nan) | (e_inf & ~(a_inf & (np.sign(a) == np.sign(e))))
+    if wrong_class.any():
+        i = np.unravel_index(int(np.argmax(wrong_class)), e.shape)
+        ev = "nan" if e_nan[i] else ("inf" if e_inf[i] and e[i] > 0 else "-inf" if e_inf[i] else _fmt(e[i]))
+        return Comparison(
+            quantity,
+            False,
+            "2",
+            f"{quantity}{list(i) if e.ndim else ''}: expected class {ev} (exact {_fmt(e[i])}), "
+            f"torch gave {_fmt(a[i])} ({int(wrong_class.sum())} of {e.size} elements)",
+        )
+
+    finite = ~e_nan & ~e_inf
+    if not finite.any():
+        return Comparison.passed(quantity)
+    ef = e[finite]
+    af = np.clip(a[finite], -big, big)  # an overflowed result is measured at the threshold
+    err = np.abs(af - ef)
+    spacing = ulp(ef, dtype).astype(np.longdouble)
+    floor = budget.floor_subnormals * info(dtype).smallest_subnormal
+    tol = np.maximum(np.maximum(budget.ulp * spacing, np.longdouble(bound)), floor)
+    ulps = err / spacing
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(ef != 0, err / np.abs(ef), np.where(err == 0, 0, np.inf))
+    out = Comparison(
+        quantity,
+        True,
+        max_abs=float(err.max()),
+        max_rel=float(rel.max()),
+        max_ulp=float(ulps.max()),
+    )
+    bad = err > tol
+    if bad.any():
+        k = int(np.argmax(np.where(bad, err / tol, -1)))
+        idx = [int(j) for j in np.argwhere(finite)[k]] if e.ndim else []
+        out.ok = False
+        out.rule = rule_values
+        out.message = (
+            f"{quantity}{idx if idx else ''}: expected {_fmt(ef[k])} (exact), torch gave "
+            f"{_fmt(a[finite][k])}; |error| = {float(err[k]):.4g} = {float(ulps[k]):.4g} ulp of "
+            f"{dtype} > tolerance {float(tol[k]):.4g} (budget {budget.ulp:g} ulp, bound "
+            f"{float(bound):.4g}, floor {floor:.3g}); {int(bad.sum())} of {e.size} elements out"
+        )
+    return out

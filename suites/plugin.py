@@ -1,0 +1,235 @@
+"""The pytest plugin that pins torch, parametrizes the suites and records every case.
+
+It is loaded from the root conftest. Recording is on when the run collects ``suites/`` (or
+``--results-dir`` is given): each xdist worker appends JSON lines to
+``<results-dir>/records/<worker>.jsonl``; the controller writes ``meta.json`` (torch build,
+devices, numpy, hypothesis profile and seed, the project's git revision, the selection, the
+rules, the budgets and the stale registry entries), merges the records into
+``cases.jsonl`` and renders ``summary.html``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = ROOT / "suites"
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _worker_id(config) -> str:
+    return config.workerinput["workerid"] if _is_worker(config) else "main"
+
+
+def _records_wanted(config) -> bool:
+    if config.getoption("--results-dir"):
+        return True
+    args = config.args or []
+    for a in args:
+        p = Path(a.split("::")[0])
+        p = p if p.is_absolute() else Path(config.invocation_params.dir) / p
+        try:
+            p.resolve().relative_to(SUITES)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def results_dir(config) -> Path:
+    given = config.getoption("--results-dir")
+    if given:
+        return Path(given).resolve()
+    import torch
+
+    return ROOT / "results" / f"torch-{torch.__version__}"
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "special: documented special cases of one loss")
+    config._conformance_recording = _records_wanted(config)
+    if not config._conformance_recording:
+        return
+    import torch
+
+    torch.set_num_threads(1)  # reductions then run in one order: a run is bit-reproducible
+    run = results_dir(config)
+    config._conformance_run = run
+    if not _is_worker(config):
+        if run.exists():
+            shutil.rmtree(run)
+        (run / "records").mkdir(parents=True)
+        config._conformance_started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+@pytest.fixture(scope="session")
+def selection(pytestconfig):
+    from suites.selection import selection_from
+
+    try:
+        return selection_from(pytestconfig)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.fixture(scope="session")
+def recorder(pytestconfig):
+    if not getattr(pytestconfig, "_conformance_recording", False):
+        yield None
+        return
+    from reports.records import CaseRecorder
+
+    rec = CaseRecorder(pytestconfig._conformance_run, _worker_id(pytestconfig))
+    yield rec
+    rec.close()
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Parametrize ``combo`` (spec, dtype, device, api, reduction) and ``spec_combo``
+    (spec, dtype, device) over the selection; ids read ``HuberLoss-float16-cpu-module-mean``."""
+    names = metafunc.fixturenames
+    if "combo" not in names and "spec_combo" not in names:
+        return
+    from suites.selection import selection_from
+    from suites.specs import LossSpec  # noqa: F401
+
+    try:
+        sel = selection_from(metafunc.config)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    only = getattr(metafunc.function, "spec_filter", None)
+    specs = [s for s in sel.specs if only is None or only(s)]
+    if "combo" in names:
+        params = [
+            (s, dt, dev, api, red)
+            for s in specs
+            for dt in sel.dtypes
+            for dev in sel.devices
+            for api in sel.apis
+            for red in s.reductions
+        ]
+        ids = ["-".join((p[0].name, *p[1:])) for p in params]
+        metafunc.parametrize("combo", params, ids=ids)
+    else:
+        params = [(s, dt, dev) for s in specs for dt in sel.dtypes for dev in sel.devices]
+        ids = ["-".join((p[0].name, *p[1:])) for p in params]
+        metafunc.parametrize("spec_combo", params, ids=ids)
+
+
+def _stale(run: Path, meta_registry: list[dict], selection) -> list[str]:
+    from reports.records import iter_records
+
+    seen: set[str] = set()
+    for rec in iter_records(run):
+        for i in (rec.get("known_id") or "").split(","):
+            if i:
+                seen.add(i)
+    return [e["id"] for e in meta_registry if e["applies"] and e["id"] not in seen]
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    config = session.config
+    if _is_worker(config) or not getattr(config, "_conformance_recording", False):
+        return
+    import torch
+
+    from reports.html_summary import render_summary
+    from reports.records import merge_records
+    from reports.run_meta import collect_environment, write_meta
+    from suites.compare import RULES
+    from suites.known import load_registry
+    from suites.selection import selection_from
+    from suites.tolerances import load_budgets
+
+    run: Path = config._conformance_run
+    sel = selection_from(config)
+    merge_records(run)
+    from hypothesis import settings
+
+    current = settings()
+    registry = [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "losses": list(e.losses),
+            "torch": str(e.torch),
+            "reason": e.reason,
+            "evidence": e.evidence,
+            "issue": e.issue,
+            "applies": any(e.applies_to(s.name, torch.__version__) for s in sel.specs),
+        }
+        for e in load_registry()
+    ]
+    meta = {"environment": collect_environment()}
+    meta.update(
+        {
+            "started": getattr(config, "_conformance_started", None),
+            "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "exitstatus": int(exitstatus),
+            "profile": os.environ.get("HYPOTHESIS_PROFILE")
+            or config.getoption("hypothesis_profile", None)
+            or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev"),
+            "seed": "derandomized" if current.derandomize else config.getoption(
+                "hypothesis_seed", None
+            ),
+            "max_examples": current.max_examples,
+            "selection": {
+                "specs": [s.name for s in sel.specs],
+                "dtypes": list(sel.dtypes),
+                "devices": list(sel.devices),
+                "apis": list(sel.apis),
+            },
+            "rules": [{"number": n, "text": t} for n, t in RULES],
+            "tolerances": [
+                {
+                    "losses": ", ".join(b.losses),
+                    "quantity": b.quantity,
+                    "dtypes": ", ".join(b.dtypes),
+                    "devices": ", ".join(b.devices),
+                    "ulp": b.ulp,
+                    "terms_u": b.terms_u,
+                    "floor_subnormals": b.floor_subnormals,
+                    "derivation": b.derivation,
+                }
+                for b in load_budgets()
+            ],
+            "registry": registry,
+        }
+    )
+    meta["stale_known"] = _stale(run, registry, sel)
+    write_meta(run, meta)
+    config._conformance_summary = render_summary(run)
+    config._conformance_totals = _totals(run)
+    config._conformance_stale = meta["stale_known"]
+
+
+def _totals(run: Path) -> dict[str, int]:
+    from reports.records import iter_records
+
+    out: dict[str, int] = {}
+    for rec in iter_records(run):
+        out[rec.get("verdict", "?")] = out.get(rec.get("verdict", "?"), 0) + 1
+    return out
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    path = getattr(config, "_conformance_summary", None)
+    if path is None:
+        return
+    tr = terminalreporter
+    tr.section("torch-loss-conformance")
+    tr.write_line(f"results:  {config._conformance_run}")
+    tr.write_line(f"summary:  {path}")
+    totals = getattr(config, "_conformance_totals", {})
+    tr.write_line("cases:    " + ", ".join(f"{v} {k}" for k, v in sorted(totals.items())))
+    stale = getattr(config, "_conformance_stale", [])
+    if stale:
+        tr.write_line(f"stale known-discrepancy entries (matched no case): {', '.join(stale)}")

@@ -1,0 +1,240 @@
+"""The one road every case travels (design.md, "The flow").
+
+case ──► oracle (expected value or OracleInputError) ──┐
+     └─► torch target (value, gradients or exception) ─┴─► compare (rules) ──► registry
+     ──► verdict (pass | fail | known | xpass | unsupported) ──► recorder ──► assertion
+
+``Road`` is bound to one test combination (spec, dtype, device, api, reduction). The test
+modules only draw cases and hand them to ``check_forward`` / ``check_gradients``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import strategies as st
+
+import oracle
+from suites.case import LEGACY_ARGS, LossCase, loss_cases
+from suites.compare import Comparison, compare_values, reduction_bound
+from suites.known import case_namespace, classify, load_registry
+from suites.reproducer import reproducer
+from suites.specs import LossSpec
+from suites.targets import Outcome, TorchTarget, present_names
+from suites.tolerances import budget_for
+
+
+@dataclass
+class Result:
+    """The verdict on one quantity of one case."""
+
+    verdict: str
+    quantity: str
+    comparison: Comparison
+    known: list[str] = field(default_factory=list)
+    reproducer: str = ""
+
+
+class Road:
+    def __init__(
+        self,
+        spec: LossSpec,
+        dtype: str,
+        device: str,
+        api: str,
+        reduction: str = "*",
+        *,
+        target: TorchTarget | None = None,
+        recorder: Any = None,
+        test_id: str = "",
+    ) -> None:
+        self.spec, self.dtype, self.device, self.api = spec, dtype, device, api
+        self.reduction = reduction
+        self.target = target or TorchTarget(device)
+        self.recorder = recorder
+        self.test_id = test_id
+        self.torch_version = torch.__version__
+        self.present = present_names(spec, api)
+        self.registry = load_registry()
+        self.verdicts: list[str] = []
+        self.unsupported_reason = ""
+
+    # -- drawing ---------------------------------------------------------------------
+    def cases(self) -> st.SearchStrategy[LossCase]:
+        return loss_cases(self.spec, self.dtype, self.api, self.reduction, self.present)
+
+    # -- the oracle ------------------------------------------------------------------
+    def _oracle_args(self, case: LossCase, options: dict[str, Any]) -> tuple[list, dict]:
+        kw = dict(case.keyword_tensors)
+        kw.update(options)
+        return case.positional, kw
+
+    def expected(self, case: LossCase) -> np.ndarray | oracle.OracleInputError:
+        pos, kw = self._oracle_args(case, case.options)
+        try:
+            return getattr(oracle, self.spec.oracle)(*pos, **kw)
+        except oracle.OracleInputError as exc:
+            return exc
+
+    def terms(self, case: LossCase) -> np.ndarray:
+        """The unreduced loss the reduction sums (for rule 3's bound)."""
+        opts = {k: v for k, v in case.options.items() if k not in LEGACY_ARGS}
+        opts["reduction"] = "none"
+        pos, kw = self._oracle_args(case, opts)
+        return getattr(oracle, self.spec.oracle)(*pos, **kw)
+
+    def expected_gradients(self, case: LossCase, grad_output: np.ndarray | None) -> dict:
+        pos, kw = self._oracle_args(case, case.options)
+        return getattr(oracle.gradients, self.spec.oracle)(*pos, **kw, grad_output=grad_output)
+
+    # -- checks ----------------------------------------------------------------------
+    def check_forward(self, case: LossCase, kind: str = "forward") -> Result:
+        expected = self.expected(case)
+        actual = self.target.run(case)
+        if actual.unsupported:
+            return self._unsupported(case, actual, "output")
+        cmp = self._compare_output(case, expected, actual)
+        return self._conclude(case, cmp, kind)
+
+    def gradient_args(self, case: LossCase) -> tuple[str, ...]:
+        return tuple(n for n in self.spec.differentiable if n in case.inputs)
+
+    def check_gradients(
+        self, case: LossCase, grad_output: np.ndarray | None, kind: str = "gradient"
+    ) -> list[Result]:
+        grads = self.gradient_args(case)
+        actual = self.target.run(case, grads=grads, grad_output=grad_output)
+        if actual.unsupported:
+            return [self._unsupported(case, actual, "gradient")]
+        expected = self.expected_gradients(case, grad_output)
+        results = []
+        for name in grads:
+            q = f"grad[{name}]"
+            if actual.exception is not None:
+                cmp = Comparison(q, False, "2", f"torch raised {actual.error} in forward/backward")
+            elif actual.grads.get(name) is None:
+                cmp = Comparison(q, False, "4", f"torch gave no gradient for {name}")
+            else:
+                budget = budget_for(self.spec.name, "gradient", self.dtype, self.device)
+                cmp = compare_values(
+                    q, expected[name], actual.grads[name], actual.grad_dtypes[name],
+                    self.dtype, budget, rule_values="4",
+                )
+            results.append(self._conclude(case, cmp, kind, grad_output, grads))
+        return results
+
+    def check_invalid(self, case: LossCase, argument: str) -> Result:
+        """An input the docs forbid: the oracle must name ``argument``; torch must raise."""
+        expected = self.expected(case)
+        if not isinstance(expected, oracle.OracleInputError):
+            raise AssertionError(f"the oracle accepted an invalid input: {case!r}")
+        if expected.argument != argument:
+            raise AssertionError(f"the oracle blamed {expected.argument!r}, not {argument!r}")
+        actual = self.target.run(case)
+        if actual.exception is not None:
+            cmp = Comparison("output", True, message=f"torch raised {actual.error}")
+        else:
+            warned = "; ".join(actual.warnings) or "no warning"
+            cmp = Comparison(
+                "output", False, "2",
+                f"the documentation forbids this input ({expected}); torch returned "
+                f"{actual.value!r} ({warned})",
+            )
+        return self._conclude(case, cmp, "invalid")
+
+    def _compare_output(
+        self, case: LossCase, expected: Any, actual: Outcome
+    ) -> Comparison:
+        if isinstance(expected, oracle.OracleInputError):
+            if actual.exception is not None:
+                return Comparison("output", True, message=f"both reject: {expected}")
+            return Comparison(
+                "output", False, "2",
+                f"the documentation forbids this input ({expected}) but torch returned a value",
+            )
+        if actual.exception is not None:
+            return Comparison("output", False, "2", f"torch raised {actual.error}")
+        budget = budget_for(self.spec.name, "output", self.dtype, self.device)
+        bound = reduction_bound(self.terms(case), case.reduction, self.dtype, budget)
+        return compare_values("output", expected, actual.value, actual.dtype, self.dtype, budget, bound)
+
+    # -- verdicts and records --------------------------------------------------------
+    def _conclude(
+        self,
+        case: LossCase,
+        cmp: Comparison,
+        kind: str,
+        grad_output: np.ndarray | None = None,
+        grads: tuple[str, ...] = (),
+    ) -> Result:
+        ns = case_namespace(case, self.device, self.torch_version)
+        ns["quantity"] = cmp.quantity
+        failures = [] if cmp.ok else [(cmp.quantity, cmp.rule)]
+        verdict, ids = classify(self.registry, ns, failures)
+        repro = ""
+        if verdict != "pass":
+            repro = reproducer(case, self.device, grad_output, grads)
+        result = Result(verdict, cmp.quantity, cmp, ids, repro)
+        self._record(case, result, kind)
+        return result
+
+    def _unsupported(self, case: LossCase, actual: Outcome, quantity: str) -> Result:
+        self.unsupported_reason = actual.error or ""
+        cmp = Comparison(quantity, True, message=f"unsupported: {actual.error}")
+        result = Result("unsupported", quantity, cmp)
+        self._record(case, result, "forward" if quantity == "output" else "gradient")
+        return result
+
+    def _record(self, case: LossCase, result: Result, kind: str) -> None:
+        self.verdicts.append(result.verdict)
+        if self.recorder is None:
+            return
+        cmp = result.comparison
+        kwargs = {k: v for k, v in case.options.items()}
+        for name in case.keyword_tensors:
+            kwargs[name] = "<tensor>"
+        self.recorder.record(
+            {
+                "test": self.test_id,
+                "kind": kind,
+                "spec": self.spec.name,
+                "loss": self.spec.loss,
+                "variant": self.spec.variant,
+                "api": self.api,
+                "device": self.device,
+                "dtype": self.dtype,
+                "reduction": case.reduction,
+                "kwargs": kwargs,
+                "shapes": case.shapes,
+                "regime": case.regime,
+                "features": sorted(case.features),
+                "verdict": result.verdict,
+                "rule": cmp.rule,
+                "quantity": result.quantity,
+                "message": cmp.message,
+                "max_abs": cmp.max_abs,
+                "max_rel": cmp.max_rel,
+                "max_ulp": cmp.max_ulp,
+                "known_id": ",".join(result.known) or None,
+                "reproducer": result.reproducer,
+            }
+        )
+
+    # -- outcome of a whole test -----------------------------------------------------
+    def assert_ok(self, results: Result | list[Result]) -> None:
+        for r in results if isinstance(results, list) else [results]:
+            if r.verdict == "fail":
+                raise AssertionError(
+                    f"{self.spec.name} {self.api} {self.dtype} {self.device} "
+                    f"reduction={self.reduction}: rule {r.comparison.rule} broken\n"
+                    f"{r.comparison.message}\nreproducer:\n{r.reproducer}"
+                )
+
+    def conclude(self) -> None:
+        """Skip, with the reason, a test whose every case torch could not run at this dtype."""
+        if self.verdicts and all(v == "unsupported" for v in self.verdicts):
+            pytest.skip(f"unsupported by torch {self.torch_version}: {self.unsupported_reason}")

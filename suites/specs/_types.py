@@ -1,0 +1,114 @@
+"""The declarative description of a loss: our OpInfo.
+
+A ``LossSpec`` says everything the generic harness needs to know about one loss (or one
+variant of it): how torch and the oracle name it, which tensors it takes and which of them
+are differentiable, which options exist (where they go in the module API, since which
+torch release), which reductions it has, and how to draw valid inputs for it. Nothing
+loss-specific lives anywhere else in ``suites/`` except the per-loss special-case tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hypothesis import strategies as st
+
+Api = Literal["module", "functional"]
+APIS: tuple[Api, ...] = ("module", "functional")
+REDUCTIONS = ("none", "mean", "sum")
+
+
+@dataclass(frozen=True)
+class TensorArg:
+    """A tensor argument of the loss.
+
+    ``positional`` arguments are passed in order to both the functional and the module's
+    forward; the others are keyword arguments of the functional (``weight=`` of
+    ``l1_loss``) or, with ``module_init``, constructor arguments of the module.
+    """
+
+    name: str
+    differentiable: bool
+    positional: bool = True
+    optional: bool = False
+    apis: tuple[Api, ...] = APIS
+    module_init: bool = False
+    since: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A non-tensor option (``delta``, ``beta``, ``margin``, ...).
+
+    ``values(dtype)`` is a strategy of valid values; the harness sometimes omits the option
+    (torch's default applies), sometimes passes the default explicitly.
+    """
+
+    name: str
+    default: Any
+    values: Callable[[str], st.SearchStrategy[Any]]
+    apis: tuple[Api, ...] = APIS
+    since: str | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class InvalidInput:
+    """An input the documentation forbids: the oracle must reject it naming ``argument``;
+    the suite records what torch does with it (raise, warn, or silently return)."""
+
+    name: str
+    argument: str
+    inputs: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+    apis: tuple[Api, ...] = APIS
+    rule: str = ""
+
+
+# (draw, dtype, regime, options, optional args to include) -> {arg name: numpy array}
+InputDrawer = Callable[[st.DrawFn, str, str, dict[str, Any], frozenset[str]], dict[str, Any]]
+# case -> set of feature names (loss-specific facts about the inputs)
+FeatureFn = Callable[[Any], set[str]]
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """One loss (or variant) as the harness sees it."""
+
+    loss: str  # the torch.nn module name, e.g. "HuberLoss"
+    functional: str  # the torch.nn.functional name, e.g. "huber_loss"
+    oracle: str  # the oracle function name (same as the functional by convention)
+    args: tuple[TensorArg, ...]
+    options: tuple[Option, ...]
+    draw_inputs: InputDrawer
+    regimes: tuple[str, ...]
+    features: FeatureFn = field(default=lambda case: set())
+    variant: str = ""
+    reductions: tuple[str, ...] = REDUCTIONS
+    legacy_reduction_args: bool = False  # has size_average / reduce
+    warns_on_broadcast: bool = False  # warns when target.size() != input.size()
+    since: str | None = None
+    doc: str = ""
+    invalid: tuple[InvalidInput, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.loss}[{self.variant}]" if self.variant else self.loss
+
+    def arg(self, name: str) -> TensorArg:
+        for a in self.args:
+            if a.name == name:
+                return a
+        raise KeyError(f"{self.name} has no tensor argument {name!r}")
+
+    def option(self, name: str) -> Option:
+        for o in self.options:
+            if o.name == name:
+                return o
+        raise KeyError(f"{self.name} has no option {name!r}")
+
+    @property
+    def differentiable(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.args if a.differentiable)
