@@ -30,6 +30,7 @@ class LossCase:
     options: dict[str, Any]
     reduction: str
     sources: dict[str, str] = field(default_factory=dict)  # name -> expression rebuilding it
+    derived: set[str] = field(default_factory=set)  # features the road adds (see road.py)
 
     def __repr__(self) -> str:
         arrays = ", ".join(f"{k}{list(v.shape)}" for k, v in self.inputs.items())
@@ -66,7 +67,7 @@ class LossCase:
 
     @property
     def features(self) -> set[str]:
-        return generic_features(self) | self.spec.features(self)
+        return generic_features(self) | self.spec.features(self) | self.derived
 
 
 def generic_features(case: LossCase) -> set[str]:

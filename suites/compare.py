@@ -7,8 +7,10 @@
    class: any NaN payload, the same signed infinity, an exception of any type.
 3. Finite values: |actual - expected| <= max(ulp * ulp(e), bound, floor), with the budget
    of fixtures/tolerances.toml for the loss, dtype and device; ``bound`` comes from the
-   unreduced terms for reduced results (see the file for its derivation). A finite exact
-   value that torch overflows to ±inf is measured as the overflow threshold.
+   unreduced terms for reduced results (see the file for its derivation); ``floor`` is a
+   few subnormal spacings, times max(1, |w|) for each factor w (a weight, grad_output)
+   that multiplies a quantity after it may have underflowed. A finite exact value that
+   torch overflows to ±inf is measured as the overflow threshold.
 4. Gradients: rules 1 to 3 for each gradient that torch provides, with the gradient budgets.
 """
 
@@ -81,8 +83,9 @@ def compare_values(
     actual_dtype: str | None,
     dtype: str,
     budget: Budget,
-    bound: np.longdouble | float = 0.0,
+    bound: np.ndarray | np.longdouble | float = 0.0,
     rule_values: str = "3",
+    floor_scale: np.ndarray | float = 1.0,
 ) -> Comparison:
     """Apply rules 1-3 to one quantity (rule 4 is rules 1-3 with ``rule_values='4'``)."""
     e = np.asarray(expected, dtype=np.longdouble)
@@ -103,7 +106,7 @@ def compare_values(
         a_inf = np.isinf(a)
     wrong_class = (e_nan != a_nan) | (e_inf & ~(a_inf & (np.sign(a) == np.sign(e))))
     if wrong_class.any():
-        i = np.unravel_index(int(np.argmax(wrong_class)), e.shape)
+        i = tuple(int(j) for j in np.unravel_index(int(np.argmax(wrong_class)), e.shape))
         ev = "nan" if e_nan[i] else ("inf" if e_inf[i] and e[i] > 0 else "-inf" if e_inf[i] else _fmt(e[i]))
         return Comparison(
             quantity,
@@ -120,8 +123,10 @@ def compare_values(
     af = np.clip(a[finite], -big, big)  # an overflowed result is measured at the threshold
     err = np.abs(af - ef)
     spacing = ulp(ef, dtype).astype(np.longdouble)
-    floor = budget.floor_subnormals * info(dtype).smallest_subnormal
-    tol = np.maximum(np.maximum(budget.ulp * spacing, np.longdouble(bound)), floor)
+    scale = np.broadcast_to(np.asarray(floor_scale, dtype=np.longdouble), e.shape)[finite]
+    floor = budget.floor_subnormals * info(dtype).smallest_subnormal * scale
+    bnd = np.broadcast_to(np.asarray(bound, dtype=np.longdouble), e.shape)[finite]
+    tol = np.maximum(np.maximum(budget.ulp * spacing, bnd), floor)
     ulps = err / spacing
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(ef != 0, err / np.abs(ef), np.where(err == 0, 0, np.inf))
@@ -142,6 +147,7 @@ def compare_values(
             f"{quantity}{idx if idx else ''}: expected {_fmt(ef[k])} (exact), torch gave "
             f"{_fmt(a[finite][k])}; |error| = {float(err[k]):.4g} = {float(ulps[k]):.4g} ulp of "
             f"{dtype} > tolerance {float(tol[k]):.4g} (budget {budget.ulp:g} ulp, bound "
-            f"{float(bound):.4g}, floor {floor:.3g}); {int(bad.sum())} of {e.size} elements out"
+            f"{float(bnd[k]):.4g}, floor {float(floor[k]):.3g}); {int(bad.sum())} of {e.size} "
+            "elements out"
         )
     return out

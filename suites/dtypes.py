@@ -47,11 +47,6 @@ class DtypeInfo:
     def smallest_subnormal(self) -> float:
         return float(2.0 ** (self.emin - self.precision + 1))
 
-    @property
-    def overflow_threshold(self) -> float:
-        """Magnitudes at or above this round to infinity (round to nearest even)."""
-        return float((2.0 - 2.0**-self.precision) * 2.0**self.emax)
-
 
 DTYPES: dict[str, DtypeInfo] = {
     "float64": DtypeInfo("float64", np.float64, 53, -1022, 1023),
@@ -76,14 +71,14 @@ def round_to_bfloat16(values: np.ndarray) -> np.ndarray:
 
     NaN stays NaN (quiet); values that round past the bfloat16 range become ±inf.
     """
-    a = np.ascontiguousarray(values, dtype=np.float32)
+    shape = np.shape(values)
+    a = np.atleast_1d(np.array(values, dtype=np.float32, order="C", copy=True))
     bits = a.view(np.uint32).astype(np.uint64)
     rounding = ((bits >> 16) & 1) + 0x7FFF
     rounded = ((bits + rounding) >> 16 << 16).astype(np.uint32)
     out = rounded.view(np.float32).copy()
-    nan = np.isnan(a)
-    out[nan] = np.float32("nan")
-    return out
+    out[np.isnan(a)] = np.float32("nan")
+    return out.reshape(shape)
 
 
 def to_dtype(values: np.ndarray | float, name: str) -> np.ndarray:

@@ -82,7 +82,8 @@ class Entry:
 
 
 def _any(value: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatchcase(value, p) for p in patterns)
+    """Exact names first ("grad[input]" has brackets fnmatch would read as a set)."""
+    return any(value == p or fnmatchcase(value, p) for p in patterns)
 
 
 def _version_in(version: str, spec: SpecifierSet) -> bool:

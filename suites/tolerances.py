@@ -34,7 +34,9 @@ class Budget:
         dev = device.split(":")[0]
         return (
             quantity == self.quantity
-            and any(fnmatchcase(spec, p) or fnmatchcase(spec.split("[")[0], p) for p in self.losses)
+            and any(
+                spec == p or fnmatchcase(spec, p) or spec.split("[")[0] == p for p in self.losses
+            )
             and any(fnmatchcase(dtype, p) for p in self.dtypes)
             and any(fnmatchcase(dev, p) for p in self.devices)
         )

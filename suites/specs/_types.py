@@ -89,6 +89,12 @@ class LossSpec:
     reductions: tuple[str, ...] = REDUCTIONS
     legacy_reduction_args: bool = False  # has size_average / reduce
     warns_on_broadcast: bool = False  # warns when target.size() != input.size()
+    # tensors that multiply the elementwise loss (weight): an underflow of the unscaled
+    # loss in the dtype is amplified by them, which rule 3's floor must allow for
+    scale_args: tuple[str, ...] = ()
+    # constant factors the loss applies after an intermediate may underflow (MSE's 2,
+    # SmoothL1's 1/beta): rule 3's floor is multiplied by this, as a function of options
+    floor_amplification: Callable[[dict[str, Any]], float] = field(default=lambda options: 1.0)
     since: str | None = None
     doc: str = ""
     invalid: tuple[InvalidInput, ...] = ()

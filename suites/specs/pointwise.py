@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from suites.dtypes import info, to_dtype
+from suites.dtypes import overflow_threshold, to_dtype
 from suites.specs._types import InvalidInput, LossSpec, Option, TensorArg
 from suites.strategies import BULK_SIZES, arrays, broadcast_partner, bulk_values, shapes
 
@@ -97,8 +97,9 @@ def _ties(draw: st.DrawFn, x: np.ndarray, dtype: str, threshold: float | None) -
 
 
 def pointwise_features(threshold_default: float | None):
-    """Features: tie (input == target), kink (|d| == delta/beta), diff_overflow.
+    """Features: tie (input == target), kink (|d| == delta/beta), diff_overflow, nan_diff.
 
+    nan_diff: some input - target is NaN (a NaN operand, or inf - inf).
     diff_overflow: some exact |input - target| is at or past the dtype's overflow threshold
     while both operands are finite, so torch's difference, taken in the dtype, is inf.
     """
@@ -106,16 +107,21 @@ def pointwise_features(threshold_default: float | None):
     def features(case: Any) -> set[str]:
         x = case.inputs["input"].astype(np.longdouble)
         y = case.inputs["target"].astype(np.longdouble)
-        with np.errstate(invalid="ignore", over="ignore"):
-            d = np.abs(x - y)
         out: set[str] = set()
+        try:
+            with np.errstate(invalid="ignore", over="ignore"):
+                d = np.abs(x - y)
+        except ValueError:  # shapes that do not broadcast (an invalid-input case)
+            return out
         if np.any(d == 0):
             out.add("tie")
+        if np.any(np.isnan(d)):
+            out.add("nan_diff")
         t = _threshold(case.options)
         t = threshold_default if t is None else t
         if t is not None and np.any(d == t):
             out.add("kink")
-        if np.any(np.isfinite(d) & (d >= info(case.dtype).overflow_threshold)):
+        if np.any(np.isfinite(d) & (d >= overflow_threshold(case.dtype))):
             out.add("diff_overflow")
         return out
 
@@ -176,6 +182,7 @@ L1 = LossSpec(
     warns_on_broadcast=True,
     doc="l_n = |x_n - y_n|",
     invalid=COMMON_INVALID + WEIGHT_INVALID,
+    scale_args=("weight",),
 )
 
 MSE = LossSpec(
@@ -191,6 +198,8 @@ MSE = LossSpec(
     warns_on_broadcast=True,
     doc="l_n = (x_n - y_n)^2",
     invalid=COMMON_INVALID + WEIGHT_INVALID,
+    scale_args=("weight",),
+    floor_amplification=lambda options: 2.0,  # d(d^2)/dd = 2d
 )
 
 HUBER = LossSpec(
@@ -208,6 +217,8 @@ HUBER = LossSpec(
     invalid=COMMON_INVALID
     + WEIGHT_INVALID
     + _threshold_invalid("delta", "delta must be positive", (-1.0, 0.0, float("nan"))),
+    scale_args=("weight",),
+    floor_amplification=lambda options: max(1.0, float(options.get("delta", 1.0))),
 )
 
 SMOOTH_L1 = LossSpec(
@@ -224,6 +235,7 @@ SMOOTH_L1 = LossSpec(
     doc="l_n = 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta",
     invalid=COMMON_INVALID
     + _threshold_invalid("beta", "beta must be non-negative", (-1.0, float("nan"))),
+    floor_amplification=lambda options: max(1.0, 1.0 / float(options.get("beta", 1.0) or 1.0)),
 )
 
 SPECS = (L1, MSE, HUBER, SMOOTH_L1)
