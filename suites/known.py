@@ -12,9 +12,12 @@
     evidence  an issue link or the measurement that shows it (required)
     torch_does  what torch does instead (required)
     issue     upstream issue link, or "" when none was found (required key)
+    always    true (default): every matching case is expected to fail, so a passing one is
+              ``xpass``; false for entries whose predicate marks where a failure CAN occur
+              (precision limits near the top of the range): a passing match is ``pass``
 
-A failing case whose every failing quantity matches an entry is ``known``; a passing case
-that matches an entry is ``xpass``. Entries that match no case of a run are stale.
+A failing case whose every failing quantity matches an entry is ``known``. Entries that
+match no case of a run, failing or passing, are stale.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from packaging.version import Version
 REGISTRY = Path(__file__).resolve().parent.parent / "fixtures" / "known_discrepancies.toml"
 KINDS = ("bug", "behaviour", "doc", "precision", "validation")
 REQUIRED = ("id", "kind", "losses", "torch", "reason", "evidence", "torch_does", "issue")
-OPTIONAL = ("when", "apis", "dtypes", "devices", "quantities", "rules")
+OPTIONAL = ("when", "apis", "dtypes", "devices", "quantities", "rules", "always")
 
 
 class Namespace(dict):
@@ -58,6 +61,7 @@ class Entry:
     evidence: str
     torch_does: str
     issue: str
+    always: bool = True
 
     def applies_to(self, spec: str, torch_version: str) -> bool:
         return _any(spec, self.losses) and _version_in(torch_version, self.torch)
@@ -134,6 +138,7 @@ def parse_registry(text: str, source: str = "<string>") -> tuple[Entry, ...]:
                 evidence=str(raw["evidence"]).strip(),
                 torch_does=str(raw["torch_does"]).strip(),
                 issue=str(raw["issue"]).strip(),
+                always=bool(raw.get("always", True)),
             )
         )
     return tuple(entries)
@@ -176,7 +181,8 @@ def classify(
 ) -> tuple[str, list[str]]:
     """Verdict for a case: ``failures`` lists (quantity, rule) of every failing quantity.
 
-    Returns ("fail" | "known" | "xpass" | "pass", matching entry ids).
+    Returns ("fail" | "known" | "xpass" | "pass", matching entry ids); a passing case
+    matched only by ``always = false`` entries is "pass", with their ids (not stale).
     """
     if failures:
         ids: list[str] = []
@@ -186,5 +192,6 @@ def classify(
                 return "fail", ids
             ids.extend(h for h in hit if h not in ids)
         return "known", ids
-    hit = [e.id for e in entries if e.matches(ns, ns.get("quantity", "output"), None)]
-    return ("xpass", hit) if hit else ("pass", [])
+    hits = [e for e in entries if e.matches(ns, ns.get("quantity", "output"), None)]
+    ids = [e.id for e in hits]
+    return ("xpass", ids) if any(e.always for e in hits) else ("pass", ids)

@@ -355,7 +355,7 @@ def scale_underflow_bound(
         seeds.append(running)
     e = np.abs(np.asarray(expected, dtype=np.longdouble))
     rel = np.zeros(e.shape, dtype=np.longdouble)
-    half = np.longdouble(0.5 * d.smallest_subnormal)
+    half = np.longdouble(d.smallest_subnormal) / 2  # 0.5 * 5e-324 is 0 in float64
     for seed in seeds:
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where((seed != 0) & (seed < d.tiny) & np.isfinite(seed), half / seed, 0)

@@ -50,3 +50,13 @@ def selection_from(config) -> Selection:
     devices = [check_device(d) for d in devices]
     specs = select(config.getoption("--loss"))
     return Selection(tuple(specs), tuple(dtypes), tuple(devices), tuple(apis))
+
+
+def for_specs(predicate):
+    """Parametrize a test's ``spec_combo``/``combo`` only over specs the predicate accepts."""
+
+    def mark(fn):
+        fn.spec_filter = predicate
+        return fn
+
+    return mark
