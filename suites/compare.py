@@ -59,9 +59,7 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
-def reduction_bound(
-    terms: np.ndarray, reduction: str, dtype: str, budget: Budget
-) -> np.longdouble:
+def reduction_bound(terms: np.ndarray, reduction: str, dtype: str, budget: Budget) -> np.longdouble:
     """Forward error bound of a reduced result over ``terms`` (see tolerances.toml)."""
     n = terms.size
     if reduction == "none" or n == 0:
@@ -91,10 +89,15 @@ def compare_values(
     e = np.asarray(expected, dtype=np.longdouble)
     if tuple(np.shape(actual)) != e.shape:
         return Comparison(
-            quantity, False, "1", f"{quantity}: shape {tuple(np.shape(actual))} != expected {e.shape}"
+            quantity,
+            False,
+            "1",
+            f"{quantity}: shape {tuple(np.shape(actual))} != expected {e.shape}",
         )
     if actual_dtype != dtype:
-        return Comparison(quantity, False, "1", f"{quantity}: dtype {actual_dtype} != expected {dtype}")
+        return Comparison(
+            quantity, False, "1", f"{quantity}: dtype {actual_dtype} != expected {dtype}"
+        )
     a = np.asarray(actual, dtype=np.longdouble)
     if e.size == 0:
         return Comparison.passed(quantity)
@@ -107,7 +110,11 @@ def compare_values(
     wrong_class = (e_nan != a_nan) | (e_inf & ~(a_inf & (np.sign(a) == np.sign(e))))
     if wrong_class.any():
         i = tuple(int(j) for j in np.unravel_index(int(np.argmax(wrong_class)), e.shape))
-        ev = "nan" if e_nan[i] else ("inf" if e_inf[i] and e[i] > 0 else "-inf" if e_inf[i] else _fmt(e[i]))
+        ev = (
+            "nan"
+            if e_nan[i]
+            else ("inf" if e_inf[i] and e[i] > 0 else "-inf" if e_inf[i] else _fmt(e[i]))
+        )
         return Comparison(
             quantity,
             False,

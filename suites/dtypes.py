@@ -56,7 +56,12 @@ DTYPES: dict[str, DtypeInfo] = {
 }
 
 # What torch accumulates a reduction of each dtype in (at::acc_type on CPU and CUDA).
-ACCUMULATION = {"float64": "float64", "float32": "float32", "float16": "float32", "bfloat16": "float32"}
+ACCUMULATION = {
+    "float64": "float64",
+    "float32": "float32",
+    "float16": "float32",
+    "bfloat16": "float32",
+}
 
 
 def info(name: str) -> DtypeInfo:

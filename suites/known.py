@@ -78,7 +78,7 @@ class Entry:
         ):
             return False
         ns = Namespace(ns, quantity=quantity)
-        return bool(eval(self._code, {"__builtins__": {}}, ns))  # noqa: S307 - our own file
+        return bool(eval(self._code, {"__builtins__": {}}, ns))
 
     @property
     def _code(self) -> Any:

@@ -177,9 +177,9 @@ def pytest_sessionfinish(session, exitstatus) -> None:
             "profile": os.environ.get("HYPOTHESIS_PROFILE")
             or config.getoption("hypothesis_profile", None)
             or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev"),
-            "seed": "derandomized" if current.derandomize else config.getoption(
-                "hypothesis_seed", None
-            ),
+            "seed": "derandomized"
+            if current.derandomize
+            else config.getoption("hypothesis_seed", None),
             "max_examples": current.max_examples,
             "selection": {
                 "specs": [s.name for s in sel.specs],

@@ -51,7 +51,11 @@ def reproducer(
 ) -> str:
     """Python source that runs the case on torch and prints the loss (and gradients)."""
     spec = case.spec
-    lines = ["import torch", "import torch.nn.functional as F", "nan, inf = float('nan'), float('inf')"]
+    lines = [
+        "import torch",
+        "import torch.nn.functional as F",
+        "nan, inf = float('nan'), float('inf')",
+    ]
     if case.sources:
         lines.append("from suites.strategies import bulk_values  # pip install -e . first")
     for name, a in case.inputs.items():
@@ -63,7 +67,11 @@ def reproducer(
     if case.api == "functional":
         args = ", ".join(
             x
-            for x in (pos, ", ".join(f"{k}={v}" for k, v in kw_tensors.items()), _kwargs(case.options))
+            for x in (
+                pos,
+                ", ".join(f"{k}={v}" for k, v in kw_tensors.items()),
+                _kwargs(case.options),
+            )
             if x
         )
         lines.append(f"loss = F.{spec.functional}({args})")

@@ -128,8 +128,15 @@ class Road:
                     case, expected[name], grad_output, terms.size, self.spec.scale_args
                 )
                 cmp = compare_values(
-                    q, expected[name], actual.grads[name], actual.grad_dtypes[name],
-                    self.dtype, budget, bound, rule_values="4", floor_scale=scale,
+                    q,
+                    expected[name],
+                    actual.grads[name],
+                    actual.grad_dtypes[name],
+                    self.dtype,
+                    budget,
+                    bound,
+                    rule_values="4",
+                    floor_scale=scale,
                 )
             results.append(self._conclude(case, cmp, kind, grad_output, grads))
         return results
@@ -147,20 +154,22 @@ class Road:
         else:
             warned = "; ".join(actual.warnings) or "no warning"
             cmp = Comparison(
-                "output", False, "2",
+                "output",
+                False,
+                "2",
                 f"the documentation forbids this input ({expected}); torch returned "
                 f"{actual.value!r} ({warned})",
             )
         return self._conclude(case, cmp, "invalid")
 
-    def _compare_output(
-        self, case: LossCase, expected: Any, actual: Outcome
-    ) -> Comparison:
+    def _compare_output(self, case: LossCase, expected: Any, actual: Outcome) -> Comparison:
         if isinstance(expected, oracle.OracleInputError):
             if actual.exception is not None:
                 return Comparison("output", True, message=f"both reject: {expected}")
             return Comparison(
-                "output", False, "2",
+                "output",
+                False,
+                "2",
                 f"the documentation forbids this input ({expected}) but torch returned a value",
             )
         if actual.exception is not None:
@@ -171,7 +180,13 @@ class Road:
         bound = reduction_bound(terms, case.reduction, self.dtype, budget)
         scale = self.floor_scale(case, np.shape(expected), None)
         return compare_values(
-            "output", expected, actual.value, actual.dtype, self.dtype, budget, bound,
+            "output",
+            expected,
+            actual.value,
+            actual.dtype,
+            self.dtype,
+            budget,
+            bound,
             floor_scale=scale,
         )
 
@@ -192,7 +207,9 @@ class Road:
         if not factors:
             return amp
         mags = [
-            np.maximum(np.abs(np.nan_to_num(f.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)), 1.0)
+            np.maximum(
+                np.abs(np.nan_to_num(f.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)), 1.0
+            )
             for f in factors
         ]
         try:
@@ -301,7 +318,11 @@ def derived_features(
     out: set[str] = set()
     t = np.abs(np.asarray(terms, dtype=np.longdouble))
     t = t[np.isfinite(t)]
-    if case.reduction != "none" and t.size and t.sum() >= overflow_threshold(ACCUMULATION[case.dtype]):
+    if (
+        case.reduction != "none"
+        and t.size
+        and t.sum() >= overflow_threshold(ACCUMULATION[case.dtype])
+    ):
         out.add("sum_overflow")
     tensors = [v for v in case.inputs.values() if np.issubdtype(v.dtype, np.floating)]
     if grad_output is not None:
@@ -314,7 +335,11 @@ def derived_features(
             product *= max(a.max(), np.longdouble(1))
     if product >= overflow_threshold(case.dtype):
         out.add("overflow_risk")
-    tiny = [np.abs(v[(v != 0) & np.isfinite(v)]).min() for v in map(_as_ld, tensors) if ((v != 0) & np.isfinite(v)).any()]
+    tiny = [
+        np.abs(v[(v != 0) & np.isfinite(v)]).min()
+        for v in map(_as_ld, tensors)
+        if ((v != 0) & np.isfinite(v)).any()
+    ]
     if tiny and min(tiny) ** 2 < info(case.dtype).smallest_subnormal:
         out.add("underflow_risk")
     return out

@@ -32,7 +32,7 @@ def check_device(device: str) -> str:
 
     try:
         torch.empty(1, device=device)
-    except Exception as exc:  # noqa: BLE001 - torch raises several types here
+    except Exception as exc:
         raise ValueError(f"--device {device!r} is not usable by this torch: {exc}") from None
     return device
 

@@ -106,7 +106,9 @@ class TorchTarget:
         pos = [tensors[a.name] for a in spec.args if a.positional]
         if case.api == "functional":
             fn = getattr(torch.nn.functional, spec.functional)
-            kw = {a.name: tensors[a.name] for a in spec.args if not a.positional and a.name in tensors}
+            kw = {
+                a.name: tensors[a.name] for a in spec.args if not a.positional and a.name in tensors
+            }
             return fn(*pos, **kw, **case.options)
         init = dict(case.options)
         fwd: dict[str, Any] = {}
@@ -134,13 +136,17 @@ class TorchTarget:
                     if grad_output is None:
                         g = torch.ones_like(loss)
                     else:
-                        g = torch.from_numpy(np.array(grad_output, order="C", copy=True)).to(torch.float64)
+                        g = torch.from_numpy(np.array(grad_output, order="C", copy=True)).to(
+                            torch.float64
+                        )
                         g = g.to(loss.dtype).to(self.device)
                     wanted = [tensors[n] for n in grads]
                     got = torch.autograd.grad(loss, wanted, g, allow_unused=True)
                     for n, t in zip(grads, got, strict=True):
                         out.grads[n] = None if t is None else to_numpy(t)
-                        out.grad_dtypes[n] = None if t is None else str(t.dtype).removeprefix("torch.")
+                        out.grad_dtypes[n] = (
+                            None if t is None else str(t.dtype).removeprefix("torch.")
+                        )
             out.warnings = [str(w.message) for w in caught]
         except Exception as exc:  # torch's reaction to the case is data, not a crash
             out.exception = exc

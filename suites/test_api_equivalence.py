@@ -121,7 +121,9 @@ def test_legacy_reduction_arguments(spec_combo, selection, recorder, request):
         api = data.draw(st.sampled_from(selection.apis), label="api")
         also = data.draw(st.sampled_from((None, "none", "mean", "sum")), label="reduction too")
         documented = documented_legacy_reduction(sa, rd)
-        road = Road(spec, dtype, device, api, documented, recorder=recorder, test_id=request.node.nodeid)
+        road = Road(
+            spec, dtype, device, api, documented, recorder=recorder, test_id=request.node.nodeid
+        )
         base = data.draw(road.cases(), label="case")
         options = {k: v for k, v in base.options.items() if k != "reduction"}
         legacy = dict(options)
@@ -154,7 +156,9 @@ def test_explicit_default_equals_omitted(spec_combo, selection, recorder, reques
     @given(data=st.data())
     def run(data):
         api = data.draw(st.sampled_from(selection.apis), label="api")
-        road = Road(spec, dtype, device, api, "mean", recorder=recorder, test_id=request.node.nodeid)
+        road = Road(
+            spec, dtype, device, api, "mean", recorder=recorder, test_id=request.node.nodeid
+        )
         case = data.draw(road.cases(), label="case")
         present = road.present or frozenset()
         defaults = {o.name: o.default for o in spec.options if api in o.apis and o.name in present}
@@ -166,8 +170,17 @@ def test_explicit_default_equals_omitted(spec_combo, selection, recorder, reques
         if a.unsupported:
             return
         ok = same(a.value, b.value) and (a.exception is None) == (b.exception is None)
-        _record(recorder, request, LossCase(**{**case.__dict__, "options": explicit}), device, ok,
-                "default==omitted", "" if ok else f"{a.value!r} != {b.value!r}")
-        assert ok, f"defaults {defaults} passed explicitly change the result: {a.value!r} != {b.value!r}"
+        _record(
+            recorder,
+            request,
+            LossCase(**{**case.__dict__, "options": explicit}),
+            device,
+            ok,
+            "default==omitted",
+            "" if ok else f"{a.value!r} != {b.value!r}",
+        )
+        assert ok, (
+            f"defaults {defaults} passed explicitly change the result: {a.value!r} != {b.value!r}"
+        )
 
     run()

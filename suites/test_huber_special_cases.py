@@ -13,13 +13,13 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from suites.case import explicit_case
 from suites.dtypes import ulp
 from suites.selection import for_specs
 from suites.specs import by_name
+from suites.specs.pointwise import threshold_values
 from suites.strategies import arrays, shapes
 from suites.targets import TorchTarget
-from suites.case import explicit_case
-from suites.specs.pointwise import threshold_values
 from suites.tolerances import budget_for
 
 
@@ -37,10 +37,20 @@ def test_huber_is_delta_times_smooth_l1(spec_combo, recorder, request):
         x = data.draw(arrays(dtype, shape, "well"), label="input")
         y = data.draw(arrays(dtype, shape, "well"), label="target")
         delta = data.draw(threshold_values(dtype), label="delta")
-        h = explicit_case(spec, dtype, "functional", {"input": x, "target": y},
-                          {"delta": delta, "reduction": "none"})
-        s = explicit_case(smooth, dtype, "functional", {"input": x, "target": y},
-                          {"beta": delta, "reduction": "none"})
+        h = explicit_case(
+            spec,
+            dtype,
+            "functional",
+            {"input": x, "target": y},
+            {"delta": delta, "reduction": "none"},
+        )
+        s = explicit_case(
+            smooth,
+            dtype,
+            "functional",
+            {"input": x, "target": y},
+            {"beta": delta, "reduction": "none"},
+        )
         out_h, out_s = target.run(h), target.run(s)
         if out_h.unsupported or out_s.unsupported:
             return
@@ -49,13 +59,25 @@ def test_huber_is_delta_times_smooth_l1(spec_combo, recorder, request):
         tol = (b_h + (b_s + 1) * delta) * ulp(np.maximum(np.abs(lhs), np.abs(rhs)), dtype)
         bad = np.abs(lhs - rhs) > tol
         if recorder is not None:
-            recorder.record({"test": request.node.nodeid, "kind": "special", "spec": spec.name,
-                             "loss": spec.loss, "api": "functional", "device": device,
-                             "dtype": dtype, "reduction": "none", "kwargs": {"delta": delta},
-                             "shapes": {"input": list(shape)}, "regime": "relation",
-                             "features": ["huber=delta*smooth_l1"],
-                             "verdict": "fail" if bad.any() else "pass",
-                             "rule": "3" if bad.any() else None, "quantity": "relation"})
+            recorder.record(
+                {
+                    "test": request.node.nodeid,
+                    "kind": "special",
+                    "spec": spec.name,
+                    "loss": spec.loss,
+                    "api": "functional",
+                    "device": device,
+                    "dtype": dtype,
+                    "reduction": "none",
+                    "kwargs": {"delta": delta},
+                    "shapes": {"input": list(shape)},
+                    "regime": "relation",
+                    "features": ["huber=delta*smooth_l1"],
+                    "verdict": "fail" if bad.any() else "pass",
+                    "rule": "3" if bad.any() else None,
+                    "quantity": "relation",
+                }
+            )
         assert not bad.any(), (
             f"huber(delta={delta}) != delta * smooth_l1(beta={delta}) at {np.argwhere(bad)[:3]}: "
             f"{lhs[bad][:3]} vs {rhs[bad][:3]}"

@@ -38,7 +38,9 @@ def _check(road: Road, case, grads: bool = True) -> None:
 def test_broadcast_warns_and_broadcasts(spec_combo, selection, reduction, recorder, request):
     spec, dtype, device = spec_combo
     for api in selection.apis:
-        road = Road(spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid)
+        road = Road(
+            spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
+        )
         inputs = {"input": [[0.5, -1.0, 2.0], [3.0, 0.0, -0.25]], "target": [1.0, -1.0, 0.0]}
         case = explicit_case(spec, dtype, api, inputs, {"reduction": reduction})
         outcome = road.target.run(case)
@@ -48,8 +50,9 @@ def test_broadcast_warns_and_broadcasts(spec_combo, selection, reduction, record
             f"{spec.name} {api}: no broadcast warning, got {outcome.warnings}"
         )
         _check(road, case)
-        same = explicit_case(spec, dtype, api, {"input": [1.0, 2.0], "target": [0.0, 2.0]},
-                             {"reduction": reduction})
+        same = explicit_case(
+            spec, dtype, api, {"input": [1.0, 2.0], "target": [0.0, 2.0]}, {"reduction": reduction}
+        )
         quiet = road.target.run(same)
         assert not any(BROADCAST_WARNING in w for w in quiet.warnings), quiet.warnings
 
@@ -60,10 +63,13 @@ def test_broadcast_warns_and_broadcasts(spec_combo, selection, reduction, record
 def test_empty_tensors(spec_combo, selection, reduction, shape, recorder, request):
     spec, dtype, device = spec_combo
     for api in selection.apis:
-        road = Road(spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid)
+        road = Road(
+            spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
+        )
         empty = np.zeros(shape)
-        case = explicit_case(spec, dtype, api, {"input": empty, "target": empty},
-                             {"reduction": reduction})
+        case = explicit_case(
+            spec, dtype, api, {"input": empty, "target": empty}, {"reduction": reduction}
+        )
         expected = road.expected(case)
         if reduction == "mean":
             assert np.isnan(expected), "the documented mean of no elements is 0/0"
@@ -83,10 +89,14 @@ def test_inf_and_nan_propagate(spec_combo, selection, reduction, recorder, reque
         "target": [1.0, 1.0, 1.0, NAN, INF, -INF],
     }
     for api in selection.apis:
-        road = Road(spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid)
+        road = Road(
+            spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
+        )
         for i in range(len(rows["input"])):
             case = explicit_case(
-                spec, dtype, api,
+                spec,
+                dtype,
+                api,
                 {"input": [rows["input"][i], 0.5], "target": [rows["target"][i], 0.25]},
                 {"reduction": reduction},
             )
@@ -106,13 +116,16 @@ def _threshold_options(spec) -> list[dict]:
 def test_ties_take_the_documented_subgradient(spec_combo, selection, reduction, recorder, request):
     spec, dtype, device = spec_combo
     for api in selection.apis:
-        road = Road(spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid)
+        road = Road(
+            spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
+        )
         for options in _threshold_options(spec):
             t = next(iter(options.values()), 1.0)
             x = [1.0, -2.0, 0.5, 0.5, 3.0, 0.0]
             y = [1.0, -2.0, 0.5 - t, 0.5 + t, 3.0, -0.0]  # ties, |d| == threshold, ±0
-            case = explicit_case(spec, dtype, api, {"input": x, "target": y},
-                                 {**options, "reduction": reduction})
+            case = explicit_case(
+                spec, dtype, api, {"input": x, "target": y}, {**options, "reduction": reduction}
+            )
             grads = road.expected_gradients(case, None)
             if reduction == "none":
                 for g in ("input", "target"):

@@ -24,11 +24,18 @@ def test_beta_zero_is_l1(spec_combo, selection, recorder, request):
     def run(data):
         api = data.draw(st.sampled_from(selection.apis), label="api")
         reduction = data.draw(st.sampled_from(spec.reductions), label="reduction")
-        road = Road(spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid)
+        road = Road(
+            spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
+        )
         case = data.draw(road.cases(), label="case")
         case = LossCase(**{**case.__dict__, "options": {**case.options, "beta": 0.0}})
-        as_l1 = LossCase(**{**case.__dict__, "spec": l1,
-                            "options": {k: v for k, v in case.options.items() if k != "beta"}})
+        as_l1 = LossCase(
+            **{
+                **case.__dict__,
+                "spec": l1,
+                "options": {k: v for k, v in case.options.items() if k != "beta"},
+            }
+        )
         grads = ("input", "target")
         a, b = target.run(case, grads=grads), target.run(as_l1, grads=grads)
         if a.unsupported:

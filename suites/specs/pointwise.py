@@ -138,31 +138,40 @@ def _drawer(threshold_default: float | None):
 PAIR = {"input": [[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]], "target": [[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]]}
 COMMON_INVALID = (
     InvalidInput(
-        "unknown-reduction", "reduction", PAIR, {"reduction": "avg"},
+        "unknown-reduction",
+        "reduction",
+        PAIR,
+        {"reduction": "avg"},
         rule="reduction is one of 'none', 'mean', 'sum'",
     ),
     InvalidInput(
-        "shapes-do-not-broadcast", "target",
+        "shapes-do-not-broadcast",
+        "target",
         {"input": [1.0, 2.0, 3.0], "target": [1.0, 2.0]},
         rule="input and target broadcast",
     ),
 )
 WEIGHT_INVALID = (
     InvalidInput(
-        "weight-does-not-broadcast", "weight", {**PAIR, "weight": [1.0, 2.0]},
-        apis=("functional",), rule="weight broadcasts to the loss",
+        "weight-does-not-broadcast",
+        "weight",
+        {**PAIR, "weight": [1.0, 2.0]},
+        apis=("functional",),
+        rule="weight broadcasts to the loss",
     ),
 )
 
 
 def _threshold_invalid(name: str, rule: str, values: tuple[float, ...]) -> tuple:
-    return tuple(
-        InvalidInput(f"{name}={v!r}", name, PAIR, {name: v}, rule=rule) for v in values
-    )
+    return tuple(InvalidInput(f"{name}={v!r}", name, PAIR, {name: v}, rule=rule) for v in values)
 
 
 WEIGHT = TensorArg(
-    "weight", differentiable=True, positional=False, optional=True, apis=("functional",),
+    "weight",
+    differentiable=True,
+    positional=False,
+    optional=True,
+    apis=("functional",),
     since="2.13",
 )
 INPUT = TensorArg("input", differentiable=True)
