@@ -124,15 +124,23 @@ def pytest_generate_tests(metafunc) -> None:
         metafunc.parametrize("spec_combo", params, ids=ids)
 
 
-def _stale(run: Path, meta_registry: list[dict], selection) -> list[str]:
+def _registry_use(run: Path, meta_registry: list[dict]) -> tuple[list[str], list[str]]:
+    """(stale, fix candidates): applicable entries that matched no case at all, and
+    entries that matched cases of which none failed (torch may have fixed them)."""
     from reports.records import iter_records
 
     seen: set[str] = set()
+    failed: set[str] = set()
     for rec in iter_records(run):
         for i in (rec.get("known_id") or "").split(","):
             if i:
                 seen.add(i)
-    return [e["id"] for e in meta_registry if e["applies"] and e["id"] not in seen]
+                if rec.get("verdict") == "known":
+                    failed.add(i)
+    applicable = [e["id"] for e in meta_registry if e["applies"]]
+    stale = [i for i in applicable if i not in seen]
+    fixed = [i for i in applicable if i in seen and i not in failed]
+    return stale, fixed
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
@@ -204,11 +212,12 @@ def pytest_sessionfinish(session, exitstatus) -> None:
             "registry": registry,
         }
     )
-    meta["stale_known"] = _stale(run, registry, sel)
+    meta["stale_known"], meta["fix_candidates"] = _registry_use(run, registry)
     write_meta(run, meta)
     config._conformance_summary = render_summary(run)
     config._conformance_totals = _totals(run)
     config._conformance_stale = meta["stale_known"]
+    config._conformance_fixed = meta["fix_candidates"]
 
 
 def _totals(run: Path) -> dict[str, int]:
@@ -233,3 +242,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     stale = getattr(config, "_conformance_stale", [])
     if stale:
         tr.write_line(f"stale known-discrepancy entries (matched no case): {', '.join(stale)}")
+    fixed = getattr(config, "_conformance_fixed", [])
+    if fixed:
+        tr.write_line(f"entries that matched cases but none failed (fixed?): {', '.join(fixed)}")

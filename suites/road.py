@@ -19,13 +19,13 @@ import torch
 from hypothesis import strategies as st
 
 import oracle
+from suites.allowances import derived_features, floor_scale, scale_underflow_bound
 from suites.case import LEGACY_ARGS, LossCase, loss_cases
 from suites.compare import Comparison, compare_values, reduction_bound
-from suites.dtypes import ACCUMULATION, info, overflow_threshold
 from suites.known import case_namespace, classify, load_registry
 from suites.reproducer import reproducer
 from suites.specs import LossSpec
-from suites.targets import Outcome, TorchTarget, present_names
+from suites.targets import Outcome, TorchTarget, absent_names, present_names
 from suites.tolerances import budget_for
 
 
@@ -63,6 +63,46 @@ class Road:
         self.registry = load_registry()
         self.verdicts: list[str] = []
         self.unsupported_reason = ""
+
+    # -- presence in this torch --------------------------------------------------------
+    def absent(self) -> list[str]:
+        """Names this torch lacks: the loss itself on this api, or options/tensors of it."""
+        return absent_names(self.spec, self.api)
+
+    def require_present(self) -> None:
+        """Record every absent name of this combination; skip when the loss itself is absent.
+
+        A release that lacks an option is recorded (verdict ``absent``) and the option is
+        simply not drawn; a release that lacks the loss skips the test with the reason.
+        """
+        missing = self.absent()
+        for name in missing:
+            self._record_absent(name)
+        if self.present is None:
+            pytest.skip(f"absent in torch {self.torch_version}: {', '.join(missing)}")
+
+    def _record_absent(self, name: str) -> None:
+        self.verdicts.append("absent")
+        if self.recorder is None:
+            return
+        self.recorder.record(
+            {
+                "test": self.test_id,
+                "kind": "presence",
+                "spec": self.spec.name,
+                "loss": self.spec.loss,
+                "variant": self.spec.variant,
+                "api": self.api,
+                "device": self.device,
+                "dtype": self.dtype,
+                "reduction": self.reduction,
+                "kwargs": {},
+                "verdict": "absent",
+                "quantity": name,
+                "message": f"torch {self.torch_version} has no {name!r} for {self.spec.name} "
+                f"({self.api})",
+            }
+        )
 
     # -- drawing ---------------------------------------------------------------------
     def cases(self) -> st.SearchStrategy[LossCase]:
@@ -123,7 +163,7 @@ class Road:
                 cmp = Comparison(q, False, "4", f"torch gave no gradient for {name}")
             else:
                 budget = budget_for(self.spec.name, "gradient", self.dtype, self.device)
-                scale = self.floor_scale(case, np.shape(expected[name]), grad_output)
+                scale = floor_scale(case, np.shape(expected[name]), grad_output)
                 bound = scale_underflow_bound(
                     case, expected[name], grad_output, terms.size, self.spec.scale_args
                 )
@@ -178,7 +218,7 @@ class Road:
         terms = self.terms(case)
         case.derived |= derived_features(case, terms)
         bound = reduction_bound(terms, case.reduction, self.dtype, budget)
-        scale = self.floor_scale(case, np.shape(expected), None)
+        scale = floor_scale(case, np.shape(expected), None)
         return compare_values(
             "output",
             expected,
@@ -189,39 +229,6 @@ class Road:
             bound,
             floor_scale=scale,
         )
-
-    def floor_scale(
-        self, case: LossCase, shape: tuple[int, ...], grad_output: np.ndarray | None
-    ) -> np.ndarray | float:
-        """max(1, |w|) of every factor applied after a possible underflow (rule 3's floor).
-
-        The factors are the spec's scale tensors (a weight) and grad_output; their
-        elementwise product P is the amplification of each element's floor. A result of
-        P's shape takes P; a reduced result takes sum(P), divided by N for 'mean'; any other
-        shape (a gradient summed over broadcast dimensions) takes P.size * max(P).
-        """
-        amp = self.spec.floor_amplification(case.effective_options())
-        factors = [case.inputs[n] for n in self.spec.scale_args if n in case.inputs]
-        if grad_output is not None:
-            factors.append(grad_output)
-        if not factors:
-            return amp
-        mags = [
-            np.maximum(
-                np.abs(np.nan_to_num(f.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)), 1.0
-            )
-            for f in factors
-        ]
-        try:
-            product = np.prod(np.broadcast_arrays(*mags), axis=0)
-        except ValueError:
-            product = np.array(float(np.prod([m.max() for m in mags])))
-        if product.shape == tuple(shape):
-            return amp * product
-        if shape == () and case.reduction != "none":
-            n = max(product.size, 1) if case.reduction == "mean" else 1
-            return amp * float(product.sum()) / n
-        return amp * float(product.size * (product.max() if product.size else 1.0))
 
     # -- verdicts and records --------------------------------------------------------
     def _conclude(
@@ -236,10 +243,7 @@ class Road:
         ns["quantity"] = cmp.quantity
         failures = [] if cmp.ok else [(cmp.quantity, cmp.rule)]
         verdict, ids = classify(self.registry, ns, failures)
-        repro = ""
-        if verdict != "pass":
-            repro = reproducer(case, self.device, grad_output, grads)
-        result = Result(verdict, cmp.quantity, cmp, ids, repro)
+        result = Result(verdict, cmp.quantity, cmp, ids, reproducer(case, self.device, grad_output, grads))
         self._record(case, result, kind)
         return result
 
@@ -299,93 +303,3 @@ class Road:
         """Skip, with the reason, a test whose every case torch could not run at this dtype."""
         if self.verdicts and all(v == "unsupported" for v in self.verdicts):
             pytest.skip(f"unsupported by torch {self.torch_version}: {self.unsupported_reason}")
-
-
-def derived_features(
-    case: LossCase, terms: np.ndarray, grad_output: np.ndarray | None = None
-) -> set[str]:
-    """Features that need the oracle's unreduced terms or the drawn grad_output.
-
-    sum_overflow: the exact sum of |terms| reaches the overflow threshold of the dtype torch
-    accumulates in, so a sum taken in it is inf even where the documented mean is finite.
-    underflow_risk: the square of the smallest nonzero finite magnitude of the case
-    underflows the dtype, so a product the loss forms in the dtype can flush to 0 (and an
-    infinite factor then turns it into NaN).
-    overflow_risk: the product of the largest finite magnitude of each floating tensor of
-    the case (grad_output included), times 4, reaches the dtype's overflow threshold: some
-    product or difference the loss or its gradient forms in the dtype can overflow.
-    """
-    out: set[str] = set()
-    t = np.abs(np.asarray(terms, dtype=np.longdouble))
-    t = t[np.isfinite(t)]
-    if (
-        case.reduction != "none"
-        and t.size
-        and t.sum() >= overflow_threshold(ACCUMULATION[case.dtype])
-    ):
-        out.add("sum_overflow")
-    tensors = [v for v in case.inputs.values() if np.issubdtype(v.dtype, np.floating)]
-    if grad_output is not None:
-        tensors.append(grad_output)
-    product = np.longdouble(4)
-    for v in tensors:
-        a = np.abs(v.astype(np.longdouble))
-        a = a[np.isfinite(a)]
-        if a.size:
-            product *= max(a.max(), np.longdouble(1))
-    if product >= overflow_threshold(case.dtype):
-        out.add("overflow_risk")
-    tiny = [
-        np.abs(v[(v != 0) & np.isfinite(v)]).min()
-        for v in map(_as_ld, tensors)
-        if ((v != 0) & np.isfinite(v)).any()
-    ]
-    if tiny and min(tiny) ** 2 < info(case.dtype).smallest_subnormal:
-        out.add("underflow_risk")
-    return out
-
-
-def _as_ld(v: np.ndarray) -> np.ndarray:
-    return np.asarray(v, dtype=np.longdouble)
-
-
-def scale_underflow_bound(
-    case: LossCase,
-    expected: np.ndarray,
-    grad_output: np.ndarray | None,
-    n_terms: int,
-    scale_args: tuple[str, ...] = (),
-) -> np.ndarray | float:
-    """Rule 4's allowance for a gradient seed that is subnormal in the dtype.
-
-    A backward forms the seed s * g * w in the dtype: s = 1/N ('mean') or 1, g the
-    grad_output, w the scale tensors (a weight), in some order. When a partial product
-    falls below the smallest normal number it is exact only to half a subnormal spacing, a
-    relative error of 0.5 * smallest_subnormal / m (m its magnitude), which the gradient
-    built from it inherits: bound = that relative error * |expected|, elementwise where the
-    seed has the gradient's shape, from the smallest seed otherwise.
-    """
-    d = info(case.dtype)
-    s = np.longdouble(1) / max(n_terms, 1) if case.reduction == "mean" else np.longdouble(1)
-    seeds = [np.asarray(s)]
-    running = np.asarray(s)
-    parts = [case.inputs[n] for n in scale_args if n in case.inputs]
-    if grad_output is not None:
-        parts.insert(0, grad_output)
-    for p in parts:
-        try:
-            running = running * np.abs(p.astype(np.longdouble))
-        except ValueError:
-            break
-        seeds.append(running)
-    e = np.abs(np.asarray(expected, dtype=np.longdouble))
-    rel = np.zeros(e.shape, dtype=np.longdouble)
-    half = np.longdouble(d.smallest_subnormal) / 2  # 0.5 * 5e-324 is 0 in float64
-    for seed in seeds:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where((seed != 0) & (seed < d.tiny) & np.isfinite(seed), half / seed, 0)
-        if r.shape != e.shape:
-            r = np.asarray(r.max() if r.size else 0)
-        rel = np.maximum(rel, r)
-    with np.errstate(invalid="ignore"):
-        return np.nan_to_num(rel * e)

@@ -11,6 +11,7 @@ from suites.road import Road
 def test_forward(combo, recorder, request):
     spec, dtype, device, api, reduction = combo
     road = Road(spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid)
+    road.require_present()
 
     @given(data=st.data())
     def run(data):

@@ -18,6 +18,7 @@ from suites.strategies import arrays
 def test_gradients(combo, recorder, request):
     spec, dtype, device, api, reduction = combo
     road = Road(spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid)
+    road.require_present()
 
     @given(data=st.data())
     def run(data):

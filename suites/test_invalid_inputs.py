@@ -17,6 +17,7 @@ def test_invalid_inputs(spec_combo, selection, recorder, request):
     failures = []
     for api in selection.apis:
         road = Road(spec, dtype, device, api, recorder=recorder, test_id=request.node.nodeid)
+        road.require_present()
         for bad in spec.invalid:
             if api not in bad.apis:
                 continue

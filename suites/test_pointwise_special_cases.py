@@ -41,6 +41,7 @@ def test_broadcast_warns_and_broadcasts(spec_combo, selection, reduction, record
         road = Road(
             spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
         )
+        road.require_present()
         inputs = {"input": [[0.5, -1.0, 2.0], [3.0, 0.0, -0.25]], "target": [1.0, -1.0, 0.0]}
         case = explicit_case(spec, dtype, api, inputs, {"reduction": reduction})
         outcome = road.target.run(case)
@@ -66,6 +67,7 @@ def test_empty_tensors(spec_combo, selection, reduction, shape, recorder, reques
         road = Road(
             spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
         )
+        road.require_present()
         empty = np.zeros(shape)
         case = explicit_case(
             spec, dtype, api, {"input": empty, "target": empty}, {"reduction": reduction}
@@ -92,6 +94,7 @@ def test_inf_and_nan_propagate(spec_combo, selection, reduction, recorder, reque
         road = Road(
             spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
         )
+        road.require_present()
         for i in range(len(rows["input"])):
             case = explicit_case(
                 spec,
@@ -119,6 +122,7 @@ def test_ties_take_the_documented_subgradient(spec_combo, selection, reduction, 
         road = Road(
             spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
         )
+        road.require_present()
         for options in _threshold_options(spec):
             t = next(iter(options.values()), 1.0)
             x = [1.0, -2.0, 0.5, 0.5, 3.0, 0.0]

@@ -27,6 +27,7 @@ def test_beta_zero_is_l1(spec_combo, selection, recorder, request):
         road = Road(
             spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
         )
+        road.require_present()
         case = data.draw(road.cases(), label="case")
         case = LossCase(**{**case.__dict__, "options": {**case.options, "beta": 0.0}})
         as_l1 = LossCase(

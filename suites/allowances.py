@@ -1,0 +1,155 @@
+"""What the acceptance rules allow beyond the budgets, derived from the case itself.
+
+Rule 3's ``floor`` and rule 4's ``bound`` depend on the case: a weight or a grad_output
+applied after an intermediate underflowed amplifies the underflow (``floor_scale``); a
+gradient seed s * g * w that is subnormal carries its rounding into every element built
+from it (``scale_underflow_bound``). ``derived_features`` names the cases where an
+intermediate can overflow or underflow the dtype, for the registry's precision entries.
+Each function documents the derivation it implements.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from suites.case import LossCase
+from suites.dtypes import ACCUMULATION, info, overflow_threshold
+
+
+def floor_scale(
+    case: LossCase, shape: tuple[int, ...], grad_output: np.ndarray | None
+) -> np.ndarray | float:
+    """max(1, |w|) of every factor applied after a possible underflow (rule 3's floor).
+
+    The factors are the spec's scale tensors (a weight) and grad_output; their
+    elementwise product P is the amplification of each element's floor. A result of
+    P's shape takes P; a reduced result takes sum(P), divided by N for 'mean'; any other
+    shape (a gradient summed over broadcast dimensions) takes P.size * max(P).
+    """
+    amp = case.spec.floor_amplification(case.effective_options())
+    factors = [case.inputs[n] for n in case.spec.scale_args if n in case.inputs]
+    if grad_output is not None:
+        factors.append(grad_output)
+    if not factors:
+        return amp
+    with np.errstate(all="ignore"):
+        return _floor_product(case, shape, factors, amp)
+
+
+def _floor_product(
+    case: LossCase, shape: tuple[int, ...], factors: list[np.ndarray], amp: float
+) -> np.ndarray | float:
+    mags = [
+        np.maximum(
+            np.abs(np.nan_to_num(f.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)), 1.0
+        )
+        for f in factors
+    ]
+    try:
+        product = np.prod(np.broadcast_arrays(*mags), axis=0)
+    except ValueError:
+        product = np.array(float(np.prod([m.max() for m in mags])))
+    if product.shape == tuple(shape):
+        return amp * product
+    if shape == () and case.reduction != "none":
+        n = max(product.size, 1) if case.reduction == "mean" else 1
+        return amp * float(product.sum()) / n
+    return amp * float(product.size * (product.max() if product.size else 1.0))
+
+
+def derived_features(
+    case: LossCase, terms: np.ndarray, grad_output: np.ndarray | None = None
+) -> set[str]:
+    """Features that need the oracle's unreduced terms or the drawn grad_output.
+
+    sum_overflow: the exact sum of |terms| reaches the overflow threshold of the dtype torch
+    accumulates in, so a sum taken in it is inf even where the documented mean is finite.
+    underflow_risk: the square of the smallest nonzero finite magnitude of the case
+    underflows the dtype, so a product the loss forms in the dtype can flush to 0 (and an
+    infinite factor then turns it into NaN).
+    overflow_risk: the product of the largest finite magnitude of each floating tensor of
+    the case (grad_output included), times 4, reaches the dtype's overflow threshold: some
+    product or difference the loss or its gradient forms in the dtype can overflow.
+    """
+    with np.errstate(all="ignore"):
+        return _derived_features(case, terms, grad_output)
+
+
+def _derived_features(
+    case: LossCase, terms: np.ndarray, grad_output: np.ndarray | None
+) -> set[str]:
+    out: set[str] = set()
+    t = np.abs(np.asarray(terms, dtype=np.longdouble))
+    t = t[np.isfinite(t)]
+    if (
+        case.reduction != "none"
+        and t.size
+        and t.sum() >= overflow_threshold(ACCUMULATION[case.dtype])
+    ):
+        out.add("sum_overflow")
+    tensors = [v for v in case.inputs.values() if np.issubdtype(v.dtype, np.floating)]
+    if grad_output is not None:
+        tensors.append(grad_output)
+    product = np.longdouble(4)
+    for v in tensors:
+        a = np.abs(v.astype(np.longdouble))
+        a = a[np.isfinite(a)]
+        if a.size:
+            product *= max(a.max(), np.longdouble(1))
+    if product >= overflow_threshold(case.dtype):
+        out.add("overflow_risk")
+    tiny = [
+        np.abs(v[(v != 0) & np.isfinite(v)]).min()
+        for v in map(_as_ld, tensors)
+        if ((v != 0) & np.isfinite(v)).any()
+    ]
+    if tiny and min(tiny) ** 2 < info(case.dtype).smallest_subnormal:
+        out.add("underflow_risk")
+    return out
+
+
+def _as_ld(v: np.ndarray) -> np.ndarray:
+    return np.asarray(v, dtype=np.longdouble)
+
+
+def scale_underflow_bound(
+    case: LossCase,
+    expected: np.ndarray,
+    grad_output: np.ndarray | None,
+    n_terms: int,
+    scale_args: tuple[str, ...] = (),
+) -> np.ndarray | float:
+    """Rule 4's allowance for a gradient seed that is subnormal in the dtype.
+
+    A backward forms the seed s * g * w in the dtype: s = 1/N ('mean') or 1, g the
+    grad_output, w the scale tensors (a weight), in some order. When a partial product
+    falls below the smallest normal number it is exact only to half a subnormal spacing, a
+    relative error of 0.5 * smallest_subnormal / m (m its magnitude), which the gradient
+    built from it inherits: bound = that relative error * |expected|, elementwise where the
+    seed has the gradient's shape, from the smallest seed otherwise.
+    """
+    d = info(case.dtype)
+    s = np.longdouble(1) / max(n_terms, 1) if case.reduction == "mean" else np.longdouble(1)
+    seeds = [np.asarray(s)]
+    running = np.asarray(s)
+    parts = [case.inputs[n] for n in scale_args if n in case.inputs]
+    if grad_output is not None:
+        parts.insert(0, grad_output)
+    for p in parts:
+        try:
+            with np.errstate(all="ignore"):
+                running = running * np.abs(p.astype(np.longdouble))
+        except ValueError:
+            break
+        seeds.append(running)
+    e = np.abs(np.asarray(expected, dtype=np.longdouble))
+    rel = np.zeros(e.shape, dtype=np.longdouble)
+    half = np.longdouble(d.smallest_subnormal) / 2  # 0.5 * 5e-324 is 0 in float64
+    for seed in seeds:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where((seed != 0) & (seed < d.tiny) & np.isfinite(seed), half / seed, 0)
+        if r.shape != e.shape:
+            r = np.asarray(r.max() if r.size else 0)
+        rel = np.maximum(rel, r)
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(rel * e)
