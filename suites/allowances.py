@@ -18,7 +18,7 @@ from suites.dtypes import ACCUMULATION, info, overflow_threshold
 
 def floor_scale(
     case: LossCase, shape: tuple[int, ...], grad_output: np.ndarray | None
-) -> np.ndarray | float:
+) -> np.ndarray | np.longdouble | float:
     """max(1, |w|) of every factor applied after a possible underflow (rule 3's floor).
 
     The factors are the spec's scale tensors (a weight) and grad_output; their
@@ -38,23 +38,24 @@ def floor_scale(
 
 def _floor_product(
     case: LossCase, shape: tuple[int, ...], factors: list[np.ndarray], amp: float
-) -> np.ndarray | float:
+) -> np.ndarray | np.longdouble:
+    """In longdouble: a float64 weight near 1.8e308 times 2 must not make the floor inf
+    (an infinite floor would accept any error)."""
+    ld = np.longdouble
     mags = [
-        np.maximum(
-            np.abs(np.nan_to_num(f.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)), 1.0
-        )
+        np.maximum(np.abs(np.nan_to_num(f.astype(ld), nan=0.0, posinf=0.0, neginf=0.0)), ld(1))
         for f in factors
     ]
     try:
         product = np.prod(np.broadcast_arrays(*mags), axis=0)
     except ValueError:
-        product = np.array(float(np.prod([m.max() for m in mags])))
+        product = np.asarray(np.prod([m.max() for m in mags]), dtype=ld)
     if product.shape == tuple(shape):
-        return amp * product
+        return ld(amp) * product
     if shape == () and case.reduction != "none":
         n = max(product.size, 1) if case.reduction == "mean" else 1
-        return amp * float(product.sum()) / n
-    return amp * float(product.size * (product.max() if product.size else 1.0))
+        return ld(amp) * product.sum() / n
+    return ld(amp) * product.size * (product.max() if product.size else ld(1))
 
 
 def derived_features(

@@ -39,7 +39,11 @@ OPTIONAL = ("when", "apis", "dtypes", "devices", "quantities", "rules", "always"
 
 
 class Namespace(dict):
-    """Names of a case for ``when``: unknown names (an absent feature) read as False."""
+    """Names of a case for ``when``: unknown names (an absent feature) read as False.
+
+    Besides the case's names (``case_namespace``), the road sets ``quantity`` and
+    ``nonfinite_failure`` (every out-of-tolerance element of the quantity is ±inf or NaN).
+    """
 
     def __missing__(self, key: str) -> Any:
         return False

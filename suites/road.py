@@ -241,9 +241,12 @@ class Road:
     ) -> Result:
         ns = case_namespace(case, self.device, self.torch_version)
         ns["quantity"] = cmp.quantity
+        ns["nonfinite_failure"] = cmp.nonfinite
         failures = [] if cmp.ok else [(cmp.quantity, cmp.rule)]
         verdict, ids = classify(self.registry, ns, failures)
-        result = Result(verdict, cmp.quantity, cmp, ids, reproducer(case, self.device, grad_output, grads))
+        result = Result(
+            verdict, cmp.quantity, cmp, ids, reproducer(case, self.device, grad_output, grads)
+        )
         self._record(case, result, kind)
         return result
 

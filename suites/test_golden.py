@@ -1,0 +1,71 @@
+"""torch on the hand-derived golden cases (fixtures/golden/), judged by the golden values
+themselves through the acceptance rules: independent of the oracle's code."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from suites.case import explicit_case
+from suites.compare import compare_values
+from suites.golden import load_golden
+from suites.known import case_namespace, classify, load_registry
+from suites.specs import ALL_SPECS
+from suites.targets import TorchTarget
+from suites.tolerances import budget_for
+
+CASES = load_golden()
+SPEC_OF = {s.functional: s for s in ALL_SPECS}
+
+
+@pytest.mark.parametrize("golden", CASES, ids=lambda c: c.name)
+def test_torch_matches_golden(golden, selection, recorder, request):
+    spec = SPEC_OF[golden.function]
+    if spec not in selection.specs:
+        pytest.skip(f"{spec.name} not selected")
+    problems = []
+    for device in selection.devices:
+        for dtype in ("float64", "float32"):
+            for api in selection.apis:
+                if "weight" in golden.tensors and api == "module":
+                    continue
+                case = explicit_case(spec, dtype, api, golden.tensors, golden.options, "golden")
+                out = TorchTarget(device).run(case)
+                if out.exception is not None:
+                    problems.append(f"{dtype} {api}: torch raised {out.error}")
+                    continue
+                b = budget_for(spec.name, "output", dtype, device)
+                cmp = compare_values("output", golden.expected, out.value, out.dtype, dtype, b)
+                ns = case_namespace(case, device, torch.__version__)
+                ns["quantity"] = "output"
+                verdict, ids = classify(
+                    load_registry(), ns, [] if cmp.ok else [("output", cmp.rule)]
+                )
+                if recorder is not None:
+                    recorder.record(
+                        {
+                            "test": request.node.nodeid,
+                            "kind": "golden",
+                            "spec": spec.name,
+                            "loss": spec.loss,
+                            "api": api,
+                            "device": device,
+                            "dtype": dtype,
+                            "reduction": case.reduction,
+                            "kwargs": dict(golden.options),
+                            "shapes": case.shapes,
+                            "regime": "golden",
+                            "features": [golden.name],
+                            "verdict": verdict,
+                            "rule": cmp.rule,
+                            "quantity": "output",
+                            "message": cmp.message or golden.derivation,
+                            "max_abs": cmp.max_abs,
+                            "max_rel": cmp.max_rel,
+                            "max_ulp": cmp.max_ulp,
+                            "known_id": ",".join(ids) or None,
+                        }
+                    )
+                if verdict == "fail":
+                    problems.append(f"{device} {dtype} {api}: {cmp.message} ({golden.derivation})")
+    assert not problems, "\n".join(problems)
