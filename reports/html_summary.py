@@ -325,23 +325,29 @@ def render_html(summary: Mapping[str, Any], meta: Mapping[str, Any], title: str 
 
     # Known discrepancies
     out.append("<h2 id='known'>Known discrepancies applied</h2>")
+    registry = {r.get("id"): r for r in meta.get("registry") or [] if isinstance(r, Mapping)}
     if summary["known"]:
         rows = []
         for kid, k in summary["known"].items():
             verdicts = ", ".join(f"{v} {n}" for v, n in k["verdicts"].items())
+            entry = registry.get(kid) or {}
+            for one in str(kid).split(","):
+                entry = entry or registry.get(one) or {}
             rows.append(
                 [
                     f'<span id="{known_ids[kid]}">{e(kid)}</span>',
+                    e(entry.get("kind", "")),
                     f"{k['count']}",
                     e(verdicts),
                     e(k.get("spec")),
                     e(k.get("dtype")),
-                    e(k.get("device")),
-                    f"<code>{e(k.get('test'))}</code>",
+                    _reason_cell(kid, registry),
                 ]
             )
         out.append(
-            _table(["id", "cases", "verdicts", "first spec", "dtype", "device", "first test"], rows)
+            _table(
+                ["id", "kind", "cases", "verdicts", "first spec", "dtype", "reason, evidence"], rows
+            )
         )
     else:
         out.append("<p>None applied.</p>")
@@ -352,6 +358,21 @@ def render_html(summary: Mapping[str, Any], meta: Mapping[str, Any], title: str 
             "<ul>" + "".join(f"<li>{e(s)}</li>" for s in stale) + "</ul>"
             if stale
             else "<p>None.</p>"
+        )
+
+    fixed = meta.get("fix_candidates")
+    if isinstance(fixed, list) and fixed:
+        out.append("<h3 id='fixed'>Entries that matched cases but none failed (fixed?)</h3>")
+        out.append("<ul>" + "".join(f"<li>{e(s)}</li>" for s in fixed) + "</ul>")
+    gaps = meta.get("coverage_gaps")
+    if isinstance(gaps, Mapping):
+        out.append("<h3 id='coverage-gaps'>Declared options never exercised</h3>")
+        out.append(
+            "<ul>"
+            + "".join(f"<li>{e(k)}: {e(', '.join(map(str, v)))}</li>" for k, v in gaps.items())
+            + "</ul>"
+            if gaps
+            else "<p>None: every declared option, tensor and reduction was exercised.</p>"
         )
 
     # Per spec
@@ -426,3 +447,24 @@ def render_summary(run_dir: Path, out_path: Path | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return out
+
+
+def _reason_cell(kid: object, registry: Mapping) -> str:
+    """Reason, evidence and issue link of every registry id in a (comma-joined) known id."""
+    e = html.escape
+    parts = []
+    for one in str(kid).split(","):
+        entry = registry.get(one)
+        if not entry:
+            continue
+        issue = str(entry.get("issue") or "")
+        link = (
+            f' <a href="{e(issue, quote=True)}">{e(issue)}</a>'
+            if issue.startswith("https://")
+            else ""
+        )
+        parts.append(
+            f"<details><summary>{e(one)}{link}</summary><p>{e(str(entry.get('reason', '')))}</p>"
+            f"<p><b>evidence</b> {e(str(entry.get('evidence', '')))}</p></details>"
+        )
+    return "".join(parts)

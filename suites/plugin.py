@@ -124,6 +124,31 @@ def pytest_generate_tests(metafunc) -> None:
         metafunc.parametrize("spec_combo", params, ids=ids)
 
 
+def _coverage_gaps(run: Path, selection) -> dict[str, list[str]]:
+    """Per selected spec, the declared options, optional tensors, legacy arguments and
+    reductions that no recorded case passed explicitly (a run should leave none)."""
+    from reports.records import iter_records
+
+    seen: dict[str, set[str]] = {}
+    for rec in iter_records(run):
+        names = seen.setdefault(rec.get("spec", "?"), set())
+        kwargs = rec.get("kwargs") or {}
+        names.update(kwargs)
+        if "reduction" in kwargs:
+            names.add(f"reduction={kwargs['reduction']}")
+    gaps = {}
+    for spec in selection.specs:
+        wanted = {o.name for o in spec.options}
+        wanted |= {a.name for a in spec.args if a.optional}
+        wanted |= {f"reduction={r}" for r in spec.reductions}
+        if spec.legacy_reduction_args:
+            wanted |= {"size_average", "reduce"}
+        missing = sorted(wanted - seen.get(spec.name, set()))
+        if missing:
+            gaps[spec.name] = missing
+    return gaps
+
+
 def _registry_use(run: Path, meta_registry: list[dict]) -> tuple[list[str], list[str]]:
     """(stale, fix candidates): applicable entries that matched no case at all, and
     entries that matched cases of which none failed (torch may have fixed them)."""
@@ -213,11 +238,13 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         }
     )
     meta["stale_known"], meta["fix_candidates"] = _registry_use(run, registry)
+    meta["coverage_gaps"] = _coverage_gaps(run, sel)
     write_meta(run, meta)
     config._conformance_summary = render_summary(run)
     config._conformance_totals = _totals(run)
     config._conformance_stale = meta["stale_known"]
     config._conformance_fixed = meta["fix_candidates"]
+    config._conformance_gaps = meta["coverage_gaps"]
 
 
 def _totals(run: Path) -> dict[str, int]:
@@ -242,6 +269,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     stale = getattr(config, "_conformance_stale", [])
     if stale:
         tr.write_line(f"stale known-discrepancy entries (matched no case): {', '.join(stale)}")
+    gaps = getattr(config, "_conformance_gaps", {})
+    if gaps:
+        for spec, missing in gaps.items():
+            tr.write_line(f"never exercised: {spec}: {', '.join(missing)}")
+    else:
+        tr.write_line("coverage: every declared option, tensor and reduction was exercised")
     fixed = getattr(config, "_conformance_fixed", [])
     if fixed:
         tr.write_line(f"entries that matched cases but none failed (fixed?): {', '.join(fixed)}")
