@@ -61,6 +61,7 @@ def pytest_configure(config) -> None:
     import torch
 
     torch.set_num_threads(1)  # reductions then run in one order: a run is bit-reproducible
+    config._conformance_selection = _selection(config)
     run = results_dir(config)
     config._conformance_run = run
     if not _is_worker(config):
@@ -70,14 +71,23 @@ def pytest_configure(config) -> None:
         config._conformance_started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-@pytest.fixture(scope="session")
-def selection(pytestconfig):
+def _selection(config):
+    """The run's selection, computed once; a bad option is a usage error, not a traceback."""
+    cached = getattr(config, "_conformance_selection", None)
+    if cached is not None:
+        return cached
     from suites.selection import selection_from
 
     try:
-        return selection_from(pytestconfig)
+        config._conformance_selection = selection_from(config)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    return config._conformance_selection
+
+
+@pytest.fixture(scope="session")
+def selection(pytestconfig):
+    return _selection(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -98,13 +108,7 @@ def pytest_generate_tests(metafunc) -> None:
     names = metafunc.fixturenames
     if "combo" not in names and "spec_combo" not in names:
         return
-    from suites.selection import selection_from
-    from suites.specs import LossSpec  # noqa: F401
-
-    try:
-        sel = selection_from(metafunc.config)
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    sel = _selection(metafunc.config)
     only = getattr(metafunc.function, "spec_filter", None)
     specs = [s for s in sel.specs if only is None or only(s)]
     if "combo" in names:
@@ -179,11 +183,12 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     from reports.run_meta import collect_environment, write_meta
     from suites.compare import RULES
     from suites.known import load_registry
-    from suites.selection import selection_from
     from suites.tolerances import load_budgets
 
     run: Path = config._conformance_run
-    sel = selection_from(config)
+    sel = getattr(config, "_conformance_selection", None)
+    if sel is None:
+        return
     merge_records(run)
     from hypothesis import settings
 
