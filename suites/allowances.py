@@ -17,45 +17,41 @@ from suites.dtypes import ACCUMULATION, info, overflow_threshold
 
 
 def floor_scale(
-    case: LossCase, shape: tuple[int, ...], grad_output: np.ndarray | None
-) -> np.ndarray | np.longdouble | float:
-    """max(1, |w|) of every factor applied after a possible underflow (rule 3's floor).
+    case: LossCase, shape: tuple[int, ...], grad_output: np.ndarray | None, n_terms: int
+) -> np.ndarray | np.longdouble:
+    """How many subnormal floors an element of the result may be off by (rule 3's floor).
 
-    The factors are the spec's scale tensors (a weight) and grad_output; their
-    elementwise product P is the amplification of each element's floor. A result of
-    P's shape takes P; a reduced result takes sum(P), divided by N for 'mean'; any other
-    shape (a gradient summed over broadcast dimensions) takes P.size * max(P).
+    Each of the ``n_terms`` unreduced terms may underflow by up to the floor, and every
+    factor applied after that amplifies it: the spec's constant (MSE's 2, SmoothL1's
+    1/beta), its scale tensors (a weight) and grad_output, each counted as max(1, |f|).
+    With P their elementwise product over the terms: a result of P's shape takes P; a
+    reduced result accumulates the floors of all its terms, sum(P) (= mean(P) * n_terms
+    when P is not term-shaped), divided by n_terms for 'mean'; any other shape (a gradient
+    summed over broadcast dimensions) takes P.size * max(P). Computed in longdouble: a
+    float64 weight near 1.8e308 times 2 must not make the floor inf (an infinite floor
+    would accept any error).
     """
-    amp = case.spec.floor_amplification(case.effective_options())
+    ld = np.longdouble
+    amp = ld(case.spec.floor_amplification(case.effective_options()))
     factors = [case.inputs[n] for n in case.spec.scale_args if n in case.inputs]
     if grad_output is not None:
         factors.append(grad_output)
-    if not factors:
-        return amp
     with np.errstate(all="ignore"):
-        return _floor_product(case, shape, factors, amp)
-
-
-def _floor_product(
-    case: LossCase, shape: tuple[int, ...], factors: list[np.ndarray], amp: float
-) -> np.ndarray | np.longdouble:
-    """In longdouble: a float64 weight near 1.8e308 times 2 must not make the floor inf
-    (an infinite floor would accept any error)."""
-    ld = np.longdouble
-    mags = [
-        np.maximum(np.abs(np.nan_to_num(f.astype(ld), nan=0.0, posinf=0.0, neginf=0.0)), ld(1))
-        for f in factors
-    ]
-    try:
-        product = np.prod(np.broadcast_arrays(*mags), axis=0)
-    except ValueError:
-        product = np.asarray(np.prod([m.max() for m in mags]), dtype=ld)
-    if product.shape == tuple(shape):
-        return ld(amp) * product
-    if shape == () and case.reduction != "none":
-        n = max(product.size, 1) if case.reduction == "mean" else 1
-        return ld(amp) * product.sum() / n
-    return ld(amp) * product.size * (product.max() if product.size else ld(1))
+        mags = [
+            np.maximum(np.abs(np.nan_to_num(f.astype(ld), nan=0.0, posinf=0.0, neginf=0.0)), ld(1))
+            for f in factors
+        ]
+        try:
+            product = np.prod(np.broadcast_arrays(ld(1), *mags), axis=0)
+        except ValueError:
+            product = np.asarray(np.prod([m.max() for m in mags]), dtype=ld)
+        if product.shape == tuple(shape):
+            return amp * product
+        if shape == () and case.reduction != "none":
+            n = max(n_terms, 1)
+            total = product.mean() * n if product.size else ld(n)
+            return amp * total / (n if case.reduction == "mean" else 1)
+        return amp * product.size * (product.max() if product.size else ld(1))
 
 
 def derived_features(
@@ -69,8 +65,10 @@ def derived_features(
     underflows the dtype, so a product the loss forms in the dtype can flush to 0 (and an
     infinite factor then turns it into NaN).
     overflow_risk: the product of the largest finite magnitude of each floating tensor of
-    the case (grad_output included), times 4, reaches the dtype's overflow threshold: some
-    product or difference the loss or its gradient forms in the dtype can overflow.
+    the case (grad_output included), times the largest of them once more (a square, as in
+    MSE's (x - y)^2), times 4 (a difference doubles, MSE's gradient doubles again), reaches
+    the dtype's overflow threshold: some product or difference the loss or its gradient
+    forms in the dtype can overflow.
     """
     with np.errstate(all="ignore"):
         return _derived_features(case, terms, grad_output)
@@ -92,12 +90,14 @@ def _derived_features(
     if grad_output is not None:
         tensors.append(grad_output)
     product = np.longdouble(4)
+    largest = np.longdouble(1)
     for v in tensors:
         a = np.abs(v.astype(np.longdouble))
         a = a[np.isfinite(a)]
         if a.size:
             product *= max(a.max(), np.longdouble(1))
-    if product >= overflow_threshold(case.dtype):
+            largest = max(largest, a.max())
+    if product * largest >= overflow_threshold(case.dtype):
         out.add("overflow_risk")
     tiny = [
         np.abs(v[(v != 0) & np.isfinite(v)]).min()

@@ -163,7 +163,7 @@ class Road:
                 cmp = Comparison(q, False, "4", f"torch gave no gradient for {name}")
             else:
                 budget = budget_for(self.spec.name, "gradient", self.dtype, self.device)
-                scale = floor_scale(case, np.shape(expected[name]), grad_output)
+                scale = floor_scale(case, np.shape(expected[name]), grad_output, terms.size)
                 bound = scale_underflow_bound(
                     case, expected[name], grad_output, terms.size, self.spec.scale_args
                 )
@@ -218,7 +218,7 @@ class Road:
         terms = self.terms(case)
         case.derived |= derived_features(case, terms)
         bound = reduction_bound(terms, case.reduction, self.dtype, budget)
-        scale = floor_scale(case, np.shape(expected), None)
+        scale = floor_scale(case, np.shape(expected), None, terms.size)
         return compare_values(
             "output",
             expected,
