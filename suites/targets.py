@@ -155,3 +155,21 @@ class TorchTarget:
 
 def legacy_free(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k not in LEGACY_ARGS}
+
+
+class PlainSubclass(torch.Tensor):
+    """A torch.Tensor subclass that adds nothing: it only routes every call through the
+    ``__torch_function__`` protocol, as DTensor, FakeTensor, masked and user subclasses do."""
+
+
+class SubclassTarget(TorchTarget):
+    """Runs the case with its first positional tensor wrapped in ``PlainSubclass``.
+
+    The result must not change: ``__torch_function__`` dispatch must forward every argument.
+    """
+
+    def tensors(self, case: LossCase, grads: tuple[str, ...]) -> dict[str, torch.Tensor]:
+        out = super().tensors(case, grads)
+        first = next(a.name for a in case.spec.args if a.positional)
+        out[first] = out[first].as_subclass(PlainSubclass)
+        return out
