@@ -45,12 +45,12 @@ def floor_scale(
             product = np.prod(np.broadcast_arrays(ld(1), *mags), axis=0)
         except ValueError:
             product = np.asarray(np.prod([m.max() for m in mags]), dtype=ld)
-        if product.shape == tuple(shape):
-            return amp * product
         if shape == () and case.reduction != "none":
             n = max(n_terms, 1)
             total = product.mean() * n if product.size else ld(n)
             return amp * total / (n if case.reduction == "mean" else 1)
+        if product.shape == tuple(shape):
+            return amp * product
         return amp * product.size * (product.max() if product.size else ld(1))
 
 

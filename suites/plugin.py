@@ -61,6 +61,9 @@ def pytest_configure(config) -> None:
     import torch
 
     torch.set_num_threads(1)  # reductions then run in one order: a run is bit-reproducible
+    # on accelerators, prefer deterministic kernels (module == functional bit for bit);
+    # warn_only: an op without a deterministic kernel still runs
+    torch.use_deterministic_algorithms(True, warn_only=True)
     config._conformance_selection = _selection(config)
     run = results_dir(config)
     config._conformance_run = run
