@@ -23,6 +23,7 @@ from suites.allowances import derived_features, floor_scale, scale_underflow_bou
 from suites.case import LEGACY_ARGS, LossCase, loss_cases
 from suites.compare import Comparison, compare_values, reduction_bound
 from suites.known import case_namespace, classify, load_registry
+from suites.record import case_record, presence_record
 from suites.reproducer import reproducer
 from suites.specs import LossSpec
 from suites.targets import Outcome, TorchTarget, absent_names, present_names
@@ -86,22 +87,16 @@ class Road:
         if self.recorder is None:
             return
         self.recorder.record(
-            {
-                "test": self.test_id,
-                "kind": "presence",
-                "spec": self.spec.name,
-                "loss": self.spec.loss,
-                "variant": self.spec.variant,
-                "api": self.api,
-                "device": self.device,
-                "dtype": self.dtype,
-                "reduction": self.reduction,
-                "kwargs": {},
-                "verdict": "absent",
-                "quantity": name,
-                "message": f"torch {self.torch_version} has no {name!r} for {self.spec.name} "
-                f"({self.api})",
-            }
+            presence_record(
+                self.test_id,
+                self.spec,
+                self.api,
+                self.device,
+                self.dtype,
+                self.reduction,
+                name,
+                self.torch_version,
+            )
         )
 
     # -- drawing ---------------------------------------------------------------------
@@ -261,35 +256,18 @@ class Road:
         self.verdicts.append(result.verdict)
         if self.recorder is None:
             return
-        cmp = result.comparison
-        kwargs = {k: v for k, v in case.options.items()}
-        for name in case.keyword_tensors:
-            kwargs[name] = "<tensor>"
         self.recorder.record(
-            {
-                "test": self.test_id,
-                "kind": kind,
-                "spec": self.spec.name,
-                "loss": self.spec.loss,
-                "variant": self.spec.variant,
-                "api": self.api,
-                "device": self.device,
-                "dtype": self.dtype,
-                "reduction": case.reduction,
-                "kwargs": kwargs,
-                "shapes": case.shapes,
-                "regime": case.regime,
-                "features": sorted(case.features),
-                "verdict": result.verdict,
-                "rule": cmp.rule,
-                "quantity": result.quantity,
-                "message": cmp.message,
-                "max_abs": cmp.max_abs,
-                "max_rel": cmp.max_rel,
-                "max_ulp": cmp.max_ulp,
-                "known_id": ",".join(result.known) or None,
-                "reproducer": result.reproducer,
-            }
+            case_record(
+                self.test_id,
+                kind,
+                case,
+                self.device,
+                result.verdict,
+                result.quantity,
+                result.comparison,
+                result.known,
+                result.reproducer,
+            )
         )
 
     # -- outcome of a whole test -----------------------------------------------------

@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from suites.case import LossCase, loss_cases
+from suites.record import case_record
 from suites.road import Road
 from suites.selection import for_specs
 from suites.targets import TorchTarget, present_names
@@ -42,29 +43,18 @@ def same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 
 
 def _record(recorder, request, case: LossCase, device: str, ok: bool, quantity: str, msg: str):
-    if recorder is None:
-        return
-    recorder.record(
-        {
-            "test": request.node.nodeid,
-            "kind": "api",
-            "spec": case.spec.name,
-            "loss": case.spec.loss,
-            "variant": case.spec.variant,
-            "api": case.api,
-            "device": device,
-            "dtype": case.dtype,
-            "reduction": case.reduction,
-            "kwargs": dict(case.options),
-            "shapes": case.shapes,
-            "regime": case.regime,
-            "features": sorted(case.features),
-            "verdict": "pass" if ok else "fail",
-            "rule": None if ok else "api",
-            "quantity": quantity,
-            "message": msg,
-        }
-    )
+    if recorder is not None:
+        recorder.record(
+            case_record(
+                request.node.nodeid,
+                "api",
+                case,
+                device,
+                "pass" if ok else "fail",
+                quantity,
+                message=msg,
+            )
+        )
 
 
 def _shared_cases(spec, dtype, reduction):

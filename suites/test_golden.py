@@ -10,6 +10,7 @@ from suites.case import explicit_case
 from suites.compare import compare_values
 from suites.golden import load_golden
 from suites.known import case_namespace, classify, load_registry
+from suites.record import case_record
 from suites.specs import ALL_SPECS
 from suites.targets import TorchTarget
 from suites.tolerances import budget_for
@@ -42,29 +43,19 @@ def test_torch_matches_golden(golden, selection, recorder, request):
                     load_registry(), ns, [] if cmp.ok else [("output", cmp.rule)]
                 )
                 if recorder is not None:
+                    case.derived.add(golden.name)
                     recorder.record(
-                        {
-                            "test": request.node.nodeid,
-                            "kind": "golden",
-                            "spec": spec.name,
-                            "loss": spec.loss,
-                            "api": api,
-                            "device": device,
-                            "dtype": dtype,
-                            "reduction": case.reduction,
-                            "kwargs": dict(golden.options),
-                            "shapes": case.shapes,
-                            "regime": "golden",
-                            "features": [golden.name],
-                            "verdict": verdict,
-                            "rule": cmp.rule,
-                            "quantity": "output",
-                            "message": cmp.message or golden.derivation,
-                            "max_abs": cmp.max_abs,
-                            "max_rel": cmp.max_rel,
-                            "max_ulp": cmp.max_ulp,
-                            "known_id": ",".join(ids) or None,
-                        }
+                        case_record(
+                            request.node.nodeid,
+                            "golden",
+                            case,
+                            device,
+                            verdict,
+                            "output",
+                            cmp,
+                            ids,
+                            message=cmp.message or golden.derivation,
+                        )
                     )
                 if verdict == "fail":
                     problems.append(f"{device} {dtype} {api}: {cmp.message} ({golden.derivation})")

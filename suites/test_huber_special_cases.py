@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from suites.case import explicit_case
 from suites.dtypes import ulp
+from suites.record import case_record
 from suites.selection import for_specs
 from suites.specs import by_name
 from suites.specs.pointwise import threshold_values
@@ -59,24 +60,17 @@ def test_huber_is_delta_times_smooth_l1(spec_combo, recorder, request):
         tol = (b_h + (b_s + 1) * delta) * ulp(np.maximum(np.abs(lhs), np.abs(rhs)), dtype)
         bad = np.abs(lhs - rhs) > tol
         if recorder is not None:
+            h.derived.add("huber=delta*smooth_l1")
             recorder.record(
-                {
-                    "test": request.node.nodeid,
-                    "kind": "special",
-                    "spec": spec.name,
-                    "loss": spec.loss,
-                    "api": "functional",
-                    "device": device,
-                    "dtype": dtype,
-                    "reduction": "none",
-                    "kwargs": {"delta": delta},
-                    "shapes": {"input": list(shape)},
-                    "regime": "relation",
-                    "features": ["huber=delta*smooth_l1"],
-                    "verdict": "fail" if bad.any() else "pass",
-                    "rule": "3" if bad.any() else None,
-                    "quantity": "relation",
-                }
+                case_record(
+                    request.node.nodeid,
+                    "special",
+                    h,
+                    device,
+                    "fail" if bad.any() else "pass",
+                    "relation",
+                    message="huber(delta) vs delta * smooth_l1(beta=delta)",
+                )
             )
         assert not bad.any(), (
             f"huber(delta={delta}) != delta * smooth_l1(beta={delta}) at {np.argwhere(bad)[:3]}: "
