@@ -3,7 +3,8 @@
 Options (see README): --device, --dtype, --loss, --api, --results-dir. Profiles: ``dev``
 (fast, random), ``ci`` (derandomized, no deadline, no example database; chosen when
 CI=true), ``thorough`` (thousands of examples). Pick one with --hypothesis-profile or
-HYPOTHESIS_PROFILE. This file imports no torch: the project's own tests of the oracle run
+HYPOTHESIS_PROFILE; CONFORMANCE_MAX_EXAMPLES=N overrides its number of examples. This
+file imports no torch: the project's own tests of the oracle run
 without it.
 """
 
@@ -35,6 +36,11 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (
     "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
 )
 settings.load_profile(PROFILE)
+if os.environ.get("CONFORMANCE_MAX_EXAMPLES"):  # a deeper (or quicker) search, same profile
+    settings.register_profile(
+        f"{PROFILE}-n", settings(max_examples=int(os.environ["CONFORMANCE_MAX_EXAMPLES"]))
+    )
+    settings.load_profile(f"{PROFILE}-n")
 
 
 def pytest_addoption(parser):

@@ -10,6 +10,8 @@ Each function documents the derivation it implements.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from suites.case import LossCase
@@ -27,7 +29,8 @@ def floor_scale(
     With P their elementwise product over the terms: a result of P's shape takes P; a
     reduced result accumulates the floors of all its terms, sum(P) (= mean(P) * n_terms
     when P is not term-shaped), divided by n_terms for 'mean'; any other shape (a gradient
-    summed over broadcast dimensions) takes P.size * max(P). Computed in longdouble: a
+    summed over broadcast dimensions) takes max(P) times the number of terms summed into
+    each of its elements. Computed in longdouble: a
     float64 weight near 1.8e308 times 2 must not make the floor inf (an infinite floor
     would accept any error).
     """
@@ -51,7 +54,10 @@ def floor_scale(
             return amp * total / (n if case.reduction == "mean" else 1)
         if product.shape == tuple(shape):
             return amp * product
-        return amp * product.size * (product.max() if product.size else ld(1))
+        # a gradient summed over broadcast dimensions: each element gathers the floors of
+        # n_terms / size of its terms
+        per_element = ld(max(n_terms, 1)) / max(int(np.prod(shape)), 1)
+        return amp * max(per_element, ld(1)) * (product.max() if product.size else ld(1))
 
 
 def derived_features(
@@ -123,7 +129,8 @@ def scale_underflow_bound(
     """Rule 4's allowance for a gradient seed that is subnormal in the dtype.
 
     A backward forms the seed s * g * w in the dtype: s = 1/N ('mean') or 1, g the
-    grad_output, w the scale tensors (a weight), in some order. When a partial product
+    grad_output, w the scale tensors (a weight), in some order, and may multiply it by an
+    input before the loss's derivative is complete. When a partial product
     falls below the smallest normal number it is exact only to half a subnormal spacing, a
     relative error of 0.5 * smallest_subnormal / m (m its magnitude), which the gradient
     built from it inherits: bound = that relative error * |expected|, elementwise where the
@@ -143,6 +150,15 @@ def scale_underflow_bound(
         except ValueError:
             break
         seeds.append(running)
+    # the kernel may also multiply the seed by an input before anything else (g * x - g * y)
+    for a in case.spec.args:
+        v = case.inputs.get(a.name)
+        if a.positional and v is not None and np.issubdtype(v.dtype, np.floating):
+            try:
+                with np.errstate(all="ignore"):
+                    seeds.append(running * np.abs(v.astype(np.longdouble)))
+            except ValueError:
+                continue
     e = np.abs(np.asarray(expected, dtype=np.longdouble))
     rel = np.zeros(e.shape, dtype=np.longdouble)
     half = np.longdouble(d.smallest_subnormal) / 2  # 0.5 * 5e-324 is 0 in float64
@@ -154,3 +170,42 @@ def scale_underflow_bound(
         rel = np.maximum(rel, r)
     with np.errstate(invalid="ignore"):
         return np.nan_to_num(rel * e)
+
+
+def broadcast_sum_bound(
+    expanded_gradients: dict[str, np.ndarray] | None,
+    name: str,
+    shape: tuple[int, ...],
+    n_terms: int,
+    dtype: str,
+    terms_u: float,
+    sum_steps: float,
+) -> np.ndarray | float:
+    """Rule 4's bound for the gradient of an argument that was broadcast.
+
+    Its gradient is a sum, over the broadcast dimensions, of the per-element contributions
+    (the oracle's gradients with every input expanded to the loss's shape): each carries
+    the elementwise error terms_u * u, and summing k = n_terms / size of them in the
+    accumulation dtype adds (ceil(log2 k) + sum_steps) * u_acc, all relative to the sum of
+    their magnitudes S (Higham 4.2), plus the final rounding u. Cancellation in that sum is
+    why a value budget in ULPs of the result cannot serve: S may dwarf the result.
+    """
+    if expanded_gradients is None or name not in expanded_gradients:
+        return 0.0
+    g = np.abs(np.asarray(expanded_gradients[name], dtype=np.longdouble))
+    if g.shape == tuple(shape):
+        return 0.0
+    s = sum_to_shape(np.nan_to_num(g, nan=0.0, posinf=0.0), shape)
+    k = max(n_terms, 1) / max(int(np.prod(shape)), 1)
+    u = info(dtype).unit_roundoff
+    u_acc = info(ACCUMULATION[dtype]).unit_roundoff
+    steps = math.ceil(math.log2(max(k, 2))) + sum_steps
+    return np.longdouble(terms_u * u + steps * u_acc + u) * s
+
+
+def sum_to_shape(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``a`` over the dimensions that broadcasting added to ``shape`` or stretched."""
+    lead = a.ndim - len(shape)
+    out = a.sum(axis=tuple(range(lead))) if lead > 0 else a
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and out.shape[i] != 1)
+    return out.sum(axis=axes, keepdims=True) if axes else out

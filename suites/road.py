@@ -19,7 +19,12 @@ import torch
 from hypothesis import strategies as st
 
 import oracle
-from suites.allowances import derived_features, floor_scale, scale_underflow_bound
+from suites.allowances import (
+    broadcast_sum_bound,
+    derived_features,
+    floor_scale,
+    scale_underflow_bound,
+)
 from suites.case import LEGACY_ARGS, LossCase, loss_cases
 from suites.compare import Comparison, compare_values, reduction_bound
 from suites.known import case_namespace, classify, load_registry
@@ -149,6 +154,7 @@ class Road:
         expected = self.expected_gradients(case, grad_output)
         terms = self.terms(case)
         case.derived |= derived_features(case, terms, grad_output)
+        expanded = self.expanded_gradients(case, grad_output)
         results = []
         for name in grads:
             q = f"grad[{name}]"
@@ -159,8 +165,19 @@ class Road:
             else:
                 budget = budget_for(self.spec.name, "gradient", self.dtype, self.device)
                 scale = floor_scale(case, np.shape(expected[name]), grad_output, terms.size)
-                bound = scale_underflow_bound(
-                    case, expected[name], grad_output, terms.size, self.spec.scale_args
+                bound = np.maximum(
+                    scale_underflow_bound(
+                        case, expected[name], grad_output, terms.size, self.spec.scale_args
+                    ),
+                    broadcast_sum_bound(
+                        expanded,
+                        name,
+                        np.shape(expected[name]),
+                        terms.size,
+                        self.dtype,
+                        budget.terms_u,
+                        budget.sum_steps,
+                    ),
                 )
                 cmp = compare_values(
                     q,
@@ -175,6 +192,27 @@ class Road:
                 )
             results.append(self._conclude(case, cmp, kind, grad_output, grads))
         return results
+
+    def expanded_gradients(
+        self, case: LossCase, grad_output: np.ndarray | None
+    ) -> dict[str, np.ndarray] | None:
+        """The oracle's gradients with every floating tensor expanded to one common shape:
+        the per-element contributions that a broadcast argument's gradient sums. None when
+        nothing was broadcast or the tensors do not broadcast together."""
+        names = [n for n, v in case.inputs.items() if np.issubdtype(v.dtype, np.floating)]
+        try:
+            expanded = np.broadcast_arrays(*(case.inputs[n] for n in names))
+        except ValueError:
+            return None
+        if all(e.shape == case.inputs[n].shape for n, e in zip(names, expanded, strict=True)):
+            return None
+        inputs = dict(case.inputs)
+        inputs.update({n: np.array(e) for n, e in zip(names, expanded, strict=True)})
+        wide = LossCase(**{**case.__dict__, "inputs": inputs, "derived": set()})
+        try:
+            return self.expected_gradients(wide, grad_output)
+        except oracle.OracleInputError:
+            return None
 
     def check_invalid(self, case: LossCase, argument: str) -> Result:
         """An input the docs forbid: the oracle must name ``argument``; torch must raise."""
