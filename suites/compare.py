@@ -11,7 +11,10 @@
    few subnormal spacings, times max(1, |w|) for each factor w (a weight, grad_output)
    that multiplies a quantity after it may have underflowed. A finite exact value that
    torch overflows to ±inf is measured as the overflow threshold.
-4. Gradients: rules 1 to 3 for each gradient that torch provides, with the gradient budgets.
+4. Gradients: rules 1 to 3 for each gradient that torch provides, with the gradient budgets;
+   ``bound`` is that of the sum a broadcast argument's gradient takes over its
+   contributions, or the rounding a subnormal seed (grad_output / N times a weight)
+   carries into every element built from it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,12 @@ RULES: tuple[tuple[str, str], ...] = (
         "finite values: |actual - expected| <= max(ulp_budget * ulp(expected), bound, floor), "
         "bound from the magnitude of the unreduced terms of a reduction",
     ),
-    ("4", "gradients: rules 1-3 for every gradient torch provides, with gradient budgets"),
+    (
+        "4",
+        "gradients: rules 1-3 for every gradient torch provides, with gradient budgets; "
+        "bound from the summed contributions of a broadcast argument and from a subnormal "
+        "gradient seed (suites/allowances.py)",
+    ),
 )
 
 
