@@ -5,7 +5,7 @@
 2. Special classes: where the exact value is NaN, or is ±inf or rounds past the dtype's
    largest finite value, or where the oracle rejects the input, torch must give the same
    class: any NaN payload, the same signed infinity, an exception of any type.
-3. Finite values: |actual - expected| <= max(ulp * ulp(e), bound, floor), with the budget
+3. Finite values: |actual - expected| <= ulp * ulp(e) + bound + floor, with the budget
    of fixtures/tolerances.toml for the loss, dtype and device; ``bound`` comes from the
    unreduced terms for reduced results (see the file for its derivation); ``floor`` is a
    few subnormal spacings, times max(1, |w|) for each factor w (a weight, grad_output)
@@ -36,7 +36,8 @@ RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "3",
-        "finite values: |actual - expected| <= max(ulp_budget * ulp(expected), bound, floor), "
+        "finite values: |actual - expected| <= ulp_budget * ulp(expected) + bound + floor "
+        "(independent error sources add), "
         "bound from the magnitude of the unreduced terms of a reduction",
     ),
     (
@@ -145,7 +146,7 @@ def compare_values(
     scale = np.broadcast_to(np.asarray(floor_scale, dtype=np.longdouble), e.shape)[finite]
     floor = budget.floor_subnormals * info(dtype).smallest_subnormal * scale
     bnd = np.broadcast_to(np.asarray(bound, dtype=np.longdouble), e.shape)[finite]
-    tol = np.maximum(np.maximum(budget.ulp * spacing, bnd), floor)
+    tol = budget.ulp * spacing + bnd + floor  # independent error sources add
     ulps = err / spacing
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(ef != 0, err / np.abs(ef), np.where(err == 0, 0, np.inf))

@@ -81,7 +81,8 @@ def reproducer(
     lines.append("print(loss)")
     if grads:
         if grad_output is not None:
-            lines.append(tensor_expr("grad_output", grad_output, case.dtype, device, None))
+            source = case.sources.get("grad_output")
+            lines.append(tensor_expr("grad_output", grad_output, case.dtype, device, source))
             lines.append("loss.backward(grad_output)")
         else:
             lines.append("loss.backward()")
