@@ -195,7 +195,8 @@ def broadcast_sum_bound(
     g = np.abs(np.asarray(expanded_gradients[name], dtype=np.longdouble))
     if g.shape == tuple(shape):
         return 0.0
-    s = sum_to_shape(np.nan_to_num(g, nan=0.0, posinf=0.0), shape)
+    with np.errstate(all="ignore"):
+        s = sum_to_shape(np.nan_to_num(g, nan=0.0, posinf=0.0), shape)
     k = max(n_terms, 1) / max(int(np.prod(shape)), 1)
     u = info(dtype).unit_roundoff
     u_acc = info(ACCUMULATION[dtype]).unit_roundoff

@@ -83,7 +83,8 @@ def reduction_bound(terms: np.ndarray, reduction: str, dtype: str, budget: Budge
     steps = math.ceil(math.log2(max(n, 2))) + budget.sum_steps
     scale = 1.0 / n if reduction == "mean" else 1.0
     rel = budget.terms_u * u + steps * u_acc + u
-    return np.longdouble(rel * scale) * t.sum()
+    with np.errstate(all="ignore"):
+        return np.longdouble(rel * scale) * t.sum()
 
 
 def compare_values(
