@@ -134,6 +134,9 @@ def _meta_rows(meta: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 _HANDLED_META = {
     "environment",
+    "registry",  # shown with the known discrepancies
+    "fix_candidates",
+    "coverage_gaps",
     "rules",
     "tolerances",
     "stale_known",
