@@ -328,3 +328,27 @@ def abs_terms_bound(
         size = math.prod(n)
         return ref / size if size else mpf(0)
     return ref
+
+
+# float64 edge values shared by the mpmath tests and tools/measure_oracle_ulp.py
+EDGE = [
+    0.0,
+    -0.0,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+    1e-300,
+    0.5,
+    1.0,
+    -1.0,
+    1.5,
+    2.0,
+    3.0,
+    1e300,
+    -1e300,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    math.inf,
+    -math.inf,
+    math.nan,
+]

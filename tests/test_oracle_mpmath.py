@@ -23,27 +23,7 @@ LOSSES = ref.LOSSES
 REDUCTIONS = ("none", "mean", "sum")
 CANCEL = ref.mpf(2) ** -58
 
-EDGE = [
-    0.0,
-    -0.0,
-    5e-324,
-    -5e-324,
-    2.2250738585072014e-308,
-    1e-300,
-    0.5,
-    1.0,
-    -1.0,
-    1.5,
-    2.0,
-    3.0,
-    1e300,
-    -1e300,
-    1.7976931348623157e308,
-    -1.7976931348623157e308,
-    math.inf,
-    -math.inf,
-    math.nan,
-]
+EDGE = ref.EDGE
 FINITE_EDGE = [v for v in EDGE if math.isfinite(v)]
 OPTION_EDGE = [5e-324, 1e-300, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 1e300, math.inf]
 

@@ -27,24 +27,7 @@ sys.path.insert(0, str(ROOT))
 import oracle  # noqa: E402
 from tests import mp_reference as ref  # noqa: E402
 
-EDGE = [
-    0.0,
-    -0.0,
-    5e-324,
-    -5e-324,
-    2.2250738585072014e-308,
-    1e-300,
-    0.5,
-    1.0,
-    -1.0,
-    2.0,
-    1e300,
-    -1e300,
-    1.7976931348623157e308,
-    math.inf,
-    -math.inf,
-    math.nan,
-]
+EDGE = ref.EDGE
 THRESHOLDS = [5e-324, 1e-300, 1e-8, 0.25, 1.0, 2.0, 3.0, 1e8, 1e300, math.inf]
 SCALES = [1e-300, 1e-100, 1e-8, 1.0, 1e8, 1e100, 1e300]
 
