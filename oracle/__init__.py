@@ -10,17 +10,35 @@ from __future__ import annotations
 
 from . import gradients
 from ._common import WORK, OracleInputError
+from .binary_cross_entropy import binary_cross_entropy
+from .binary_cross_entropy_with_logits import binary_cross_entropy_with_logits
+from .cross_entropy import cross_entropy
 from .huber_loss import huber_loss
 from .l1_loss import l1_loss
+from .linear_cross_entropy import linear_cross_entropy
 from .mse_loss import mse_loss
+from .multi_margin_loss import multi_margin_loss
+from .multilabel_margin_loss import multilabel_margin_loss
+from .multilabel_soft_margin_loss import multilabel_soft_margin_loss
+from .nll_loss import nll_loss
 from .smooth_l1_loss import smooth_l1_loss
+from .soft_margin_loss import soft_margin_loss
 
 __all__ = [
     "WORK",
     "OracleInputError",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
     "gradients",
     "huber_loss",
     "l1_loss",
+    "linear_cross_entropy",
     "mse_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "nll_loss",
     "smooth_l1_loss",
+    "soft_margin_loss",
 ]

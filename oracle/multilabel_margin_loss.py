@@ -1,0 +1,18 @@
+"""Oracle for ``torch.nn.functional.multilabel_margin_loss`` (placeholder, being written).
+
+Documentation: torch 2.13. Written from the documentation, not from torch's code.
+"""
+
+from __future__ import annotations
+
+__all__ = ["multilabel_margin_loss", "multilabel_margin_loss_gradients"]
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    raise NotImplementedError("multilabel_margin_loss: oracle not written yet")
+
+
+def multilabel_margin_loss_gradients(
+    input, target, size_average=None, reduce=None, reduction="mean", grad_output=None
+):
+    raise NotImplementedError("multilabel_margin_loss: oracle gradients not written yet")

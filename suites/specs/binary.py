@@ -1,0 +1,5 @@
+"""LossSpec entries (placeholder, being written)."""
+
+from __future__ import annotations
+
+SPECS: tuple = ()
