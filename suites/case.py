@@ -94,7 +94,7 @@ def generic_features(case: LossCase) -> set[str]:
         if a.ndim == 0:
             out.add("zero_dim")
     shapes = {tuple(x.shape) for x in case.positional}
-    if len(shapes) > 1:
+    if len(shapes) > 1 and case.spec.broadcasts:
         out.add("broadcast")
     if case.regime == "bulk":
         out.add("bulk")

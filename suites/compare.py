@@ -71,20 +71,79 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
-def reduction_bound(terms: np.ndarray, reduction: str, dtype: str, budget: Budget) -> np.longdouble:
-    """Forward error bound of a reduced result over ``terms`` (see tolerances.toml)."""
+def reduction_bound(
+    terms: np.ndarray,
+    reduction: str,
+    dtype: str,
+    budget: Budget,
+    denominator: tuple[float, float] | None = None,
+    expected: np.ndarray | float = 0.0,
+    scales: np.ndarray | None = None,
+) -> np.ndarray | np.longdouble:
+    """Forward error bound of a reduced result over ``terms`` (see tolerances.toml).
+
+    ``denominator`` = (D, S) for a 'mean' the docs define as sum(terms) / D with D itself a
+    sum (of class weights) whose terms have magnitudes summing to S: torch accumulates D
+    too, with a relative error of at most (ceil(log2 N) + sum_steps) * u_acc * S / |D|, which
+    the quotient inherits: bound = (rel * sum|t| + that * |e| * |D|) / |D|.
+
+    ``scales`` (LossSpec.term_scale): per term, the magnitude M_n its elementwise error is
+    relative to, when the term is a cancelling difference (cross entropy's lse - x_y): the
+    terms' share of the bound is then terms_u * u * M_n instead of terms_u * u * |t_n|,
+    elementwise for 'none' (where it is the whole bound) and summed for a reduction.
+    """
     n = terms.size
-    if reduction == "none" or n == 0:
+    u = info(dtype).unit_roundoff
+    if scales is not None and n:
+        with np.errstate(all="ignore"):
+            m = np.nan_to_num(np.abs(np.asarray(scales, dtype=np.longdouble)), posinf=0.0)
+            extra = budget.terms_u * u * np.maximum(m - np.abs(terms.astype(np.longdouble)), 0)
+            extra = np.nan_to_num(extra, nan=0.0, posinf=0.0)
+    else:
+        extra = np.zeros(np.shape(terms), dtype=np.longdouble)
+    if n == 0:
         return np.longdouble(0)
+    if reduction == "none":
+        return extra
     t = np.abs(terms.astype(np.longdouble))
     t = t[np.isfinite(t)]
-    u = info(dtype).unit_roundoff
     u_acc = info(ACCUMULATION[dtype]).unit_roundoff
     steps = math.ceil(math.log2(max(n, 2))) + budget.sum_steps
-    scale = 1.0 / n if reduction == "mean" else 1.0
     rel = budget.terms_u * u + steps * u_acc + u
     with np.errstate(all="ignore"):
-        return np.longdouble(rel * scale) * t.sum()
+        total_extra = extra.sum() * (1 + steps * u_acc)
+        if reduction == "mean" and denominator is not None:
+            den, den_abs = (np.longdouble(v) for v in denominator)
+            if not np.isfinite(den) or den == 0:
+                return np.longdouble(0)  # a NaN or infinite mean: rule 2 judges it
+            e = np.abs(np.longdouble(np.nan_to_num(np.asarray(expected, dtype=np.longdouble))))
+            return (np.longdouble(rel) * t.sum() + total_extra + steps * u_acc * den_abs * e) / abs(
+                den
+            )
+        scale = 1.0 / n if reduction == "mean" else 1.0
+        return (np.longdouble(rel) * t.sum() + total_extra) * np.longdouble(scale)
+
+
+def denominator_bound(
+    denominator: tuple[float, float] | None,
+    n_terms: int,
+    dtype: str,
+    budget: Budget,
+    expected: np.ndarray,
+) -> np.ndarray | float:
+    """Rule 4's allowance for a gradient divided by a documented 'mean' denominator D (a sum
+    of class weights, S the sum of their magnitudes): the rounding torch's sum of D carries,
+    (ceil(log2 N) + sum_steps) * u_acc * S / |D|, is a relative error of every element."""
+    if denominator is None:
+        return 0.0
+    den, den_abs = (np.longdouble(v) for v in denominator)
+    if not np.isfinite(den) or den == 0:
+        return 0.0
+    u_acc = info(ACCUMULATION[dtype]).unit_roundoff
+    steps = math.ceil(math.log2(max(n_terms, 2))) + budget.sum_steps
+    with np.errstate(all="ignore"):
+        e = np.abs(np.nan_to_num(np.asarray(expected, dtype=np.longdouble)))
+        return steps * u_acc * den_abs / abs(den) * e
 
 
 def compare_values(

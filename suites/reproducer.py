@@ -28,8 +28,21 @@ def _literal(a: np.ndarray) -> str:
     return f"[{flat}]"
 
 
+def _int_literal(a: np.ndarray) -> str:
+    return "[" + ", ".join(str(int(v)) for v in a.ravel()) + "]"
+
+
 def tensor_expr(name: str, a: np.ndarray, dtype: str, device: str, source: str | None) -> str:
+    """``name = torch.tensor(...)`` rebuilding ``a`` bit for bit: floating arrays at the
+    test dtype, integer arrays (class indices) as int64."""
     shape = tuple(a.shape)
+    if not np.issubdtype(a.dtype, np.floating):
+        if a.size > INLINE_LIMIT:
+            return f"{name} = ...  # {shape} array too large to inline; rerun the test to see it"
+        return (
+            f"{name} = torch.tensor({_int_literal(a)}, dtype=torch.int64)"
+            f".reshape({shape}).to({device!r})"
+        )
     if source is not None:
         values = f"torch.from_numpy({source}).double()"
     elif a.size > INLINE_LIMIT:
@@ -54,6 +67,7 @@ def reproducer(
     lines = [
         "import torch",
         "import torch.nn.functional as F",
+        *spec.reproducer_imports,
         "nan, inf = float('nan'), float('inf')",
     ]
     if case.sources:
@@ -63,21 +77,30 @@ def reproducer(
     for g in grads:
         lines.append(f"{g}.requires_grad_(True)")
     pos = ", ".join(a.name for a in spec.args if a.positional)
-    kw_tensors = {n: n for n in case.keyword_tensors}
+    options = spec.torch_options(case.options) if spec.torch_options else case.options
+    tensor_kw = {a.name: a for a in spec.args if a.name in case.keyword_tensors}
     if case.api == "functional":
         args = ", ".join(
+            x for x in (pos, ", ".join(f"{k}={k}" for k in tensor_kw), _kwargs(options)) if x
+        )
+        lines.append(f"loss = F.{spec.functional}({args})")
+    elif spec.module_reproducer is not None:
+        lines.extend(spec.module_reproducer(case))
+    else:
+        init = ", ".join(
             x
             for x in (
-                pos,
-                ", ".join(f"{k}={v}" for k, v in kw_tensors.items()),
-                _kwargs(case.options),
+                ", ".join(f"{k}={k}" for k, a in tensor_kw.items() if a.module_init),
+                _kwargs(options),
             )
             if x
         )
-        lines.append(f"loss = F.{spec.functional}({args})")
-    else:
-        init = {k: v for k, v in case.options.items()}
-        lines.append(f"loss = torch.nn.{spec.loss}({_kwargs(init)})({pos})")
+        fwd = ", ".join(
+            x
+            for x in (pos, ", ".join(f"{k}={k}" for k, a in tensor_kw.items() if not a.module_init))
+            if x
+        )
+        lines.append(f"loss = torch.nn.{spec.loss}({init})({fwd})")
     lines.append("print(loss)")
     if grads:
         if grad_output is not None:

@@ -26,7 +26,8 @@ from suites.allowances import (
     scale_underflow_bound,
 )
 from suites.case import LEGACY_ARGS, LossCase, loss_cases
-from suites.compare import Comparison, compare_values, reduction_bound
+from suites.compare import Comparison, compare_values, denominator_bound, reduction_bound
+from suites.dtypes import info
 from suites.known import case_namespace, classify, load_registry
 from suites.record import case_record, presence_record
 from suites.reproducer import reproducer
@@ -135,6 +136,12 @@ class Road:
         with np.errstate(all="ignore"):
             return getattr(oracle.gradients, self.spec.oracle)(*pos, **kw, grad_output=grad_output)
 
+    def denominator(self, case: LossCase) -> tuple[float, float] | None:
+        """The documented 'mean' denominator of a weighted loss, when the spec has one."""
+        if case.reduction != "mean" or self.spec.mean_denominator is None:
+            return None
+        return self.spec.mean_denominator(case)
+
     # -- checks ----------------------------------------------------------------------
     def check_forward(self, case: LossCase, kind: str = "forward") -> Result:
         expected = self.expected(case)
@@ -171,7 +178,11 @@ class Road:
                 bound = np.maximum(
                     scale_underflow_bound(
                         case, expected[name], grad_output, terms.size, self.spec.scale_args
-                    ),
+                    )
+                    + denominator_bound(
+                        self.denominator(case), terms.size, self.dtype, budget, expected[name]
+                    )
+                    + self.cancellation_bound(case, name, grad_output, budget),
                     broadcast_sum_bound(
                         expanded,
                         name,
@@ -196,6 +207,20 @@ class Road:
             results.append(self._conclude(case, cmp, kind, grad_output, grads))
         return results
 
+    def cancellation_bound(
+        self, case: LossCase, name: str, grad_output: np.ndarray | None, budget: Any
+    ) -> np.ndarray | float:
+        """terms_u * u * G for the spec's gradient_scale G (cancelling gradients)."""
+        if self.spec.gradient_scale is None:
+            return 0.0
+        g = self.spec.gradient_scale(case, name, grad_output)
+        if g is None:
+            return 0.0
+        u = info(self.dtype).unit_roundoff
+        with np.errstate(all="ignore"):
+            g = np.nan_to_num(np.abs(np.asarray(g, dtype=np.longdouble)), nan=0.0, posinf=0.0)
+            return np.longdouble(budget.terms_u * u) * g
+
     def expanded_gradients(
         self, case: LossCase, grad_output: np.ndarray | None
     ) -> dict[str, np.ndarray] | None:
@@ -217,14 +242,18 @@ class Road:
         except oracle.OracleInputError:
             return None
 
-    def check_invalid(self, case: LossCase, argument: str) -> Result:
-        """An input the docs forbid: the oracle must name ``argument``; torch must raise."""
+    def check_invalid(self, case: LossCase, argument: str, actual: Outcome | None = None) -> Result:
+        """An input the docs forbid: the oracle must name ``argument``; torch must raise.
+
+        ``actual`` is torch's outcome when it was obtained elsewhere (in an isolated
+        process, for inputs that could make torch read out of bounds)."""
         expected = self.expected(case)
         if not isinstance(expected, oracle.OracleInputError):
             raise AssertionError(f"the oracle accepted an invalid input: {case!r}")
         if expected.argument != argument:
             raise AssertionError(f"the oracle blamed {expected.argument!r}, not {argument!r}")
-        actual = self.target.run(case)
+        if actual is None:
+            actual = self.target.run(case)
         if actual.exception is not None:
             cmp = Comparison("output", True, message=f"torch raised {actual.error}")
         else:
@@ -253,7 +282,10 @@ class Road:
         budget = budget_for(self.spec.name, "output", self.dtype, self.device)
         terms = self.terms(case)
         case.derived |= derived_features(case, terms)
-        bound = reduction_bound(terms, case.reduction, self.dtype, budget)
+        scales = None if self.spec.term_scale is None else self.spec.term_scale(case)
+        bound = reduction_bound(
+            terms, case.reduction, self.dtype, budget, self.denominator(case), expected, scales
+        )
         scale = floor_scale(case, np.shape(expected), None, terms.size)
         return compare_values(
             "output",

@@ -104,13 +104,17 @@ class TorchTarget:
         """Invoke the loss exactly as a user would, through the case's api."""
         spec = case.spec
         pos = [tensors[a.name] for a in spec.args if a.positional]
+        options = spec.torch_options(case.options) if spec.torch_options else dict(case.options)
         if case.api == "functional":
             fn = getattr(torch.nn.functional, spec.functional)
             kw = {
                 a.name: tensors[a.name] for a in spec.args if not a.positional and a.name in tensors
             }
-            return fn(*pos, **kw, **case.options)
-        init = dict(case.options)
+            return fn(*pos, **kw, **options)
+        if spec.module_factory is not None:
+            module, forward_args = spec.module_factory(case, tensors, options)
+            return module(*forward_args)
+        init = dict(options)
         fwd: dict[str, Any] = {}
         for a in spec.args:
             if not a.positional and a.name in tensors:

@@ -65,12 +65,22 @@ class InvalidInput:
     options: dict[str, Any] = field(default_factory=dict)
     apis: tuple[Api, ...] = APIS
     rule: str = ""
+    # torch could read or write out of bounds with it (a class index >= C): the suite runs
+    # that call in a subprocess, forward only (suites/isolated.py)
+    out_of_bounds: bool = False
 
 
 # (draw, dtype, regime, options, optional args to include) -> {arg name: numpy array}
 InputDrawer = Callable[[st.DrawFn, str, str, dict[str, Any], frozenset[str]], dict[str, Any]]
 # case -> set of feature names (loss-specific facts about the inputs)
 FeatureFn = Callable[[Any], set[str]]
+# case -> (the documented denominator of reduction='mean', the sum of the magnitudes of
+# its terms): a sum of class weights, which torch accumulates with its own rounding error
+DenominatorFn = Callable[[Any], tuple[float, float]]
+# (case, tensors, module options) -> (the module, its forward's positional tensors)
+ModuleFactory = Callable[[Any, dict[str, Any], dict[str, Any]], tuple[Any, list[Any]]]
+# case options -> the keyword arguments torch takes (a dict of settings -> an options object)
+TorchOptions = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,31 @@ class LossSpec:
     since: str | None = None
     doc: str = ""
     invalid: tuple[InvalidInput, ...] = ()
+    # input and target are broadcast elementwise (False for class-index targets, whose
+    # shapes differ by design): decides the generic "broadcast" feature
+    broadcasts: bool = True
+    # the documented denominator of 'mean' when it is not the number of unreduced terms
+    # (weighted NLL and cross entropy divide by the sum of the targets' class weights)
+    mean_denominator: DenominatorFn | None = None
+    # a module whose constructor does not take the case's tensors (LinearCrossEntropyLoss
+    # owns its linear weight): builds it and loads them; None for the plain constructor
+    module_factory: ModuleFactory | None = None
+    # turns options drawn as plain data into what torch takes (LinearCrossEntropyOptions)
+    torch_options: TorchOptions | None = None
+    # case -> per unreduced term, the magnitude M_n of what the term is computed from
+    # (cross entropy: |x_y| + |logsumexp x|, which cancel when the loss is small): the
+    # elementwise rounding error of term n is at most terms_u * u * M_n, which rule 3's
+    # bound uses in place of |t_n|. None: M_n = |t_n| (no cancellation in the term).
+    term_scale: Callable[[Any], Any] | None = None
+    # (case, gradient name, grad_output) -> per element of that gradient, the magnitude G
+    # such that its rounding error is at most terms_u * u * G (rule 4's bound); None: the
+    # budget's ulp of the expected gradient suffices (no cancellation)
+    gradient_scale: Callable[[Any, str, Any], Any] | None = None
+    # the code a reproducer needs to rebuild torch_options' objects
+    reproducer_imports: tuple[str, ...] = ()
+    # case -> source lines that build the module as module_factory does, ending in
+    # ``loss = ...`` (the reproducer of a module case of a spec with a module_factory)
+    module_reproducer: Callable[[Any], list[str]] | None = None
 
     @property
     def name(self) -> str:
