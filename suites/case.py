@@ -103,7 +103,9 @@ def generic_features(case: LossCase) -> set[str]:
 
 def available_args(spec: LossSpec, api: str, present: set[str]) -> list[str]:
     """Optional tensor args that exist on this api and in this torch."""
-    return [a.name for a in spec.args if a.optional and api in a.apis and a.name in present]
+    return [
+        a.name for a in spec.args if a.optional and api in a.apis and a.present_in(api, present)
+    ]
 
 
 @st.composite

@@ -4,7 +4,8 @@
 
     id        unique, kebab-case
     kind      bug | behaviour | doc | precision | validation
-    losses    spec names or fnmatch patterns ("L1Loss", "CrossEntropyLoss[*]")
+    losses    spec names ("CrossEntropyLoss[prob_target]"), loss names that match every
+              variant ("CrossEntropyLoss"), or fnmatch patterns ("*Margin*")
     torch     a PEP 440 specifier of the releases it applies to (">=2.6")
     when      a Python expression over the case (default "True"), see ``case_namespace``
     apis, dtypes, devices, quantities, rules   optional fnmatch lists ("*" when absent)
@@ -68,11 +69,11 @@ class Entry:
     always: bool = True
 
     def applies_to(self, spec: str, torch_version: str) -> bool:
-        return _any(spec, self.losses) and _version_in(torch_version, self.torch)
+        return _loss_matches(spec, self.losses) and _version_in(torch_version, self.torch)
 
     def matches(self, ns: Namespace, quantity: str, rule: str | None) -> bool:
         if not (
-            _any(ns["spec"], self.losses)
+            _loss_matches(ns["spec"], self.losses)
             and _version_in(ns["torch_version"], self.torch)
             and _any(ns["api"], self.apis)
             and _any(ns["dtype"], self.dtypes)
@@ -92,6 +93,12 @@ class Entry:
 def _any(value: str, patterns: tuple[str, ...]) -> bool:
     """Exact names first ("grad[input]" has brackets fnmatch would read as a set)."""
     return any(value == p or fnmatchcase(value, p) for p in patterns)
+
+
+def _loss_matches(spec: str, patterns: tuple[str, ...]) -> bool:
+    """A spec name, or its loss name without the [variant] (which fnmatch would read as a
+    character set)."""
+    return _any(spec, patterns) or _any(spec.split("[")[0], patterns)
 
 
 def _version_in(version: str, spec: SpecifierSet) -> bool:

@@ -37,6 +37,8 @@ def tensor_expr(name: str, a: np.ndarray, dtype: str, device: str, source: str |
     test dtype, integer arrays (class indices) as int64."""
     shape = tuple(a.shape)
     if not np.issubdtype(a.dtype, np.floating):
+        if source is not None:
+            return f"{name} = torch.from_numpy({source}).reshape({shape}).to({device!r})"
         if a.size > INLINE_LIMIT:
             return f"{name} = ...  # {shape} array too large to inline; rerun the test to see it"
         return (
@@ -71,7 +73,10 @@ def reproducer(
         "nan, inf = float('nan'), float('inf')",
     ]
     if case.sources:
-        lines.append("from suites.strategies import bulk_values  # pip install -e . first")
+        lines.append(
+            "from suites.strategies import bulk_classes, bulk_scores, bulk_values"
+            "  # pip install -e . first"
+        )
     for name, a in case.inputs.items():
         lines.append(tensor_expr(name, a, case.dtype, device, case.sources.get(name)))
     for g in grads:

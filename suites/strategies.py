@@ -111,6 +111,18 @@ def bulk_values(seed: int, size: int, dtype: str, scale: float = 1.0) -> np.ndar
     return finish(to_dtype(rng.standard_normal(size) * scale, dtype), dtype)
 
 
+def bulk_classes(seed: int, n: int, c: int, ignore_index: int) -> np.ndarray:
+    """n seeded class indices in [0, c), one in ten replaced by ``ignore_index``."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, c, size=n).astype(np.int64)
+    t[rng.random(n) < 0.1] = ignore_index
+    return t
+
+
+def bulk_scores(seed: int, n: int, c: int, dtype: str) -> np.ndarray:
+    return bulk_values(seed, n * c, dtype, scale=4.0).reshape(n, c)
+
+
 def draw_option_values(
     draw: st.DrawFn, options: dict[str, Any], defaults: dict[str, Any]
 ) -> dict[str, Any]:

@@ -77,9 +77,11 @@ def absent_names(spec: LossSpec, api: str) -> list[str]:
     present = present_names(spec, api)
     if present is None:
         return [spec.loss if api == "module" else spec.functional]
-    names = [o.name for o in spec.options if api in o.apis]
-    names += [a.name for a in spec.args if a.optional and api in a.apis]
-    return [n for n in names if n not in present]
+    missing = [o.name for o in spec.options if api in o.apis and o.name not in present]
+    missing += [
+        a.name for a in spec.args if a.optional and api in a.apis and not a.present_in(api, present)
+    ]
+    return missing
 
 
 class TorchTarget:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from suites.specs._types import APIS, REDUCTIONS, Api, InvalidInput, LossSpec, Option, TensorArg
 from suites.specs.binary import SPECS as BINARY
 from suites.specs.cross_entropy import SPECS as CROSS_ENTROPY
+from suites.specs.linear_cross_entropy import SPECS as LINEAR_CROSS_ENTROPY
 from suites.specs.margin_classification import SPECS as MARGIN_CLASSIFICATION
 from suites.specs.pointwise import SPECS as POINTWISE
 
 ALL_SPECS: tuple[LossSpec, ...] = (
     *POINTWISE,
     *CROSS_ENTROPY,
+    *LINEAR_CROSS_ENTROPY,
     *BINARY,
     *MARGIN_CLASSIFICATION,
 )

@@ -36,6 +36,14 @@ class TensorArg:
     apis: tuple[Api, ...] = APIS
     module_init: bool = False
     since: str | None = None
+    # the module's name for what provides this tensor, when it differs (LinearCrossEntropyLoss
+    # has a ``bias`` flag where the functional takes ``linear_bias``): presence is checked
+    # under this name on the module api
+    module_alias: str | None = None
+
+    def present_in(self, api: str, present: frozenset[str] | set[str]) -> bool:
+        name = self.module_alias if api == "module" and self.module_alias else self.name
+        return name in present
 
 
 @dataclass(frozen=True)
