@@ -47,7 +47,7 @@ def floor_scale(
         try:
             product = np.prod(np.broadcast_arrays(ld(1), *mags), axis=0)
         except ValueError:
-            product = np.asarray(np.prod([m.max() for m in mags]), dtype=ld)
+            product = np.asarray(np.prod([m.max(initial=ld(1)) for m in mags]), dtype=ld)
         if shape == () and case.reduction != "none":
             n = max(n_terms, 1)
             total = product.mean() * n if product.size else ld(n)
@@ -67,6 +67,7 @@ def derived_features(
 
     sum_overflow: the exact sum of |terms| reaches the overflow threshold of the dtype torch
     accumulates in, so a sum taken in it is inf even where the documented mean is finite.
+    sum_overflow_in_dtype: the same against the test dtype itself (a sum held in float16).
     underflow_risk: the square of the smallest nonzero finite magnitude of the case
     underflows the dtype, so a product the loss forms in the dtype can flush to 0 (and an
     infinite factor then turns it into NaN).
@@ -92,6 +93,8 @@ def _derived_features(
         and t.sum() >= overflow_threshold(ACCUMULATION[case.dtype])
     ):
         out.add("sum_overflow")
+    if case.reduction != "none" and t.size and t.sum() >= overflow_threshold(case.dtype):
+        out.add("sum_overflow_in_dtype")
     tensors = [v for v in case.inputs.values() if np.issubdtype(v.dtype, np.floating)]
     if grad_output is not None:
         tensors.append(grad_output)

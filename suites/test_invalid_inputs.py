@@ -13,7 +13,7 @@ import pytest
 from suites.case import LossCase, explicit_case
 from suites.isolated import run_isolated
 from suites.road import Road
-from suites.specs import LossSpec
+from suites.specs import LossSpec, by_name
 from suites.targets import Outcome, present_names
 
 
@@ -22,9 +22,10 @@ def _case(spec: LossSpec, dtype: str, api: str, bad) -> LossCase:
 
 
 @cache
-def _isolated(spec: LossSpec, device: str, dtypes: tuple[str, ...], apis: tuple[str, ...]):
-    """Torch's outcome on every out-of-bounds input of ``spec``, in one child process on
-    the CPU (one per case elsewhere), keyed by (dtype, api, input name)."""
+def _isolated(name: str, device: str, dtypes: tuple[str, ...], apis: tuple[str, ...]):
+    """Torch's outcome on every out-of-bounds input of the spec ``name``, in one child
+    process on the CPU (one per case elsewhere), keyed by (dtype, api, input name)."""
+    spec = by_name(name)
     keys, cases = [], []
     for dtype in dtypes:
         for api in apis:
@@ -51,7 +52,7 @@ def test_invalid_inputs(spec_combo, selection, recorder, request):
             case = _case(spec, dtype, api, bad)
             actual: Outcome | None = None
             if bad.out_of_bounds:
-                actual = _isolated(spec, device, selection.dtypes, selection.apis)[
+                actual = _isolated(spec.name, device, selection.dtypes, selection.apis)[
                     (dtype, api, bad.name)
                 ]
             result = road.check_invalid(case, bad.argument, actual)

@@ -133,7 +133,8 @@ def effective_ignore(case: Any) -> int | None:
     """The ignore_index the docs apply to class-index targets (None -> -100 for LCE)."""
     if not np.issubdtype(case.inputs["target"].dtype, np.integer):
         return None
-    ii = case.options.get("ignore_index", case.spec.option("ignore_index").default)
+    declared = [o.default for o in case.spec.options if o.name == "ignore_index"]
+    ii = case.options.get("ignore_index", declared[0] if declared else DEFAULT_IGNORE)
     return DEFAULT_IGNORE if ii is None else int(ii)
 
 
@@ -187,8 +188,17 @@ def class_features(case: Any) -> set[str]:
     the dtype's overflow threshold: the dtype's x - max(x) or x W^T overflows), weighted,
     zero_total_weight, class_index_target / probability_target, ignored, all_ignored,
     ignore_index_in_range, ignore_index_negative, label_smoothing, label_smoothing_one,
+    over_65504_targets, ignored_nonfinite_row (an ignored target whose scores hold NaN
+    or ±inf), smoothing_sum_overflow (the summed smoothing term overflows the dtype),
     pos_inf_logit (a +inf score), tiny_total_weight (4 / |sum of target weights| overflows
     the dtype: the reciprocal of a 'mean' denominator that a backward may form)."""
+    try:
+        return _class_features(case)
+    except (ValueError, IndexError):  # shapes the docs forbid (an invalid-input case)
+        return {"malformed"}
+
+
+def _class_features(case: Any) -> set[str]:
     out: set[str] = set()
     x = logits_of(case) if "input" in case.inputs else None
     t = case.inputs["target"]
@@ -208,7 +218,13 @@ def class_features(case: Any) -> set[str]:
             out.add("inf_logit")
         if (x.astype(np.float64) == np.inf).any():
             out.add("pos_inf_logit")
-        out |= _overflow(x, case.dtype, "linear_weight" in case.inputs)
+        w = case.inputs.get("weight")
+        wmax = 1.0
+        if w is not None and w.size:
+            fin = np.abs(w.astype(np.float64)[np.isfinite(w)])
+            wmax = max(1.0, float(fin.max(initial=0.0)))
+        c = x.shape[class_axis(x.shape)] if x.ndim else 1
+        out |= _overflow(x, case.dtype, "linear_weight" in case.inputs, c * wmax)
     integer = np.issubdtype(t.dtype, np.integer)
     if "weight" in case.inputs:
         out.add("weighted")
@@ -218,6 +234,13 @@ def class_features(case: Any) -> set[str]:
         total = abs(target_weights(case).sum())
         if total != 0 and np.isfinite(total) and 4 / total >= overflow_threshold(case.dtype):
             out.add("tiny_total_weight")  # g / D overflows for a grad_output up to 4
+    positions = (
+        t.size
+        if np.issubdtype(t.dtype, np.integer)
+        else (x.size // max(x.shape[class_axis(x.shape)], 1) if x is not None and x.ndim else 1)
+    )
+    if positions > 65504:
+        out.add("over_65504_targets")  # past float16's largest finite value
     if np.issubdtype(t.dtype, np.integer):
         out.add("class_index_target")
         ii = effective_ignore(case)
@@ -226,6 +249,8 @@ def class_features(case: Any) -> set[str]:
             out.add("ignored")
             if not keep.any():
                 out.add("all_ignored")
+            if x is not None and _nonfinite_rows(x)[~keep].any():
+                out.add("ignored_nonfinite_row")
         if ii is not None and x is not None and 0 <= ii < x.shape[class_axis(x.shape)]:
             out.add("ignore_index_in_range")
         if ii is not None and ii < 0 and ii != DEFAULT_IGNORE:
@@ -233,6 +258,8 @@ def class_features(case: Any) -> set[str]:
     else:
         out.add("probability_target")
     ls = float(opts.get("label_smoothing", 0.0) or 0.0)
+    if ls > 0 and x is not None and _smoothing_sum(case, x) >= overflow_threshold(case.dtype):
+        out.add("smoothing_sum_overflow")
     if ls > 0:
         out.add("label_smoothing")
     if ls == 1.0:
@@ -240,8 +267,10 @@ def class_features(case: Any) -> set[str]:
     return out
 
 
-def _overflow(x: np.ndarray, dtype: str, linear: bool) -> set[str]:
-    big = overflow_threshold(dtype)
+def _overflow(x: np.ndarray, dtype: str, linear: bool, factor: float) -> set[str]:
+    """logit_overflow: a row's spread times ``factor`` (C times the largest weight: the
+    smoothing term sums C weighted log-probabilities) reaches the overflow threshold."""
+    big = overflow_threshold(dtype) / np.longdouble(factor)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
         z = x.astype(np.longdouble)
@@ -253,3 +282,24 @@ def _overflow(x: np.ndarray, dtype: str, linear: bool) -> set[str]:
         if (spread >= big).any() or (linear and (np.abs(finite) >= big).any()):
             return {"logit_overflow"}
     return set()
+
+
+def _nonfinite_rows(x: np.ndarray) -> np.ndarray:
+    """Per target position, whether its row of scores holds a NaN or ±inf."""
+    bad = ~np.isfinite(x.astype(np.float64))
+    return bad.any(axis=class_axis(x.shape)) if x.ndim else bad
+
+
+def _smoothing_sum(case: Any, x: np.ndarray) -> np.longdouble:
+    """sum over positions and classes of |w_c log p_c|: the smoothing term torch sums (over
+    every position, then scales by eps / C) before mixing it with the NLL term."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+        z = np.moveaxis(x.astype(np.longdouble), class_axis(x.shape), -1)
+        finite = np.where(np.isfinite(z), z, np.nan)
+        m = np.nanmax(finite, axis=-1, keepdims=True) if z.size else finite
+        logp = finite - m - np.log(np.nansum(np.exp(finite - m), axis=-1, keepdims=True))
+        w = case.inputs.get("weight")
+        w = np.ones(z.shape[-1], np.longdouble) if w is None else np.abs(w.astype(np.longdouble))
+        t = np.nan_to_num(np.abs(w * logp), nan=0.0, posinf=0.0)
+        return t.sum()

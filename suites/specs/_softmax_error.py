@@ -26,7 +26,9 @@ enters E_c as (K + 2) (Z_c + max_j Z_j); the gradients of x, W and b are sums ov
 N of A_c = |r| (W' p_c (E_c + 3) + |w_c q_c|) times |W| or |x|, with (C + 2) and
 (N + 2) roundings of those sums.
 
-All of it multiplies terms_u of the budget (tolerances.toml) and u.
+All of it multiplies terms_u of the budget (tolerances.toml) and u. The linear bounds
+hold while u E is small; a row with u E >= 1/4 (logits of 1e4 in bfloat16) is saturated:
+its probabilities, and so its gradient, are known only to lie in their range.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from suites.dtypes import info
 from suites.specs._classes import class_axis, effective_ignore, kept
 
 LD = np.longdouble
@@ -92,13 +95,18 @@ class SoftmaxError:
             axis = class_axis(logits.shape)
             x = _last(logits.astype(LD), axis)
             self.c = x.shape[-1]
-            m = np.max(x, axis=-1, keepdims=True) if self.c else np.zeros((*x.shape[:-1], 1))
-            dev = np.abs(x - m)
-            e = dev + np.max(dev, axis=-1, keepdims=True) + self.c + 3
+            # infinite logits are exact: the magnitudes come from the finite ones only
+            finite = np.isfinite(x)
+            xf = np.where(finite, x, 0)
+            m = np.max(xf, axis=-1, keepdims=True) if self.c else np.zeros((*x.shape[:-1], 1))
+            dev = np.where(finite, np.abs(xf - m), 0)
+            e = dev + np.max(dev, axis=-1, keepdims=True, initial=0) + self.c + 3
             if matmul is not None:
                 z = _last(np.asarray(matmul, dtype=LD), axis)  # the logits' layout
-                e = e + (z + np.max(z, axis=-1, keepdims=True))
+                z = np.where(np.isfinite(z), z, 0)
+                e = e + (z + np.max(z, axis=-1, keepdims=True, initial=0))
             self.e = np.nan_to_num(e, nan=0.0, posinf=0.0)
+            m = np.max(x, axis=-1, keepdims=True) if self.c else m
             s = np.sum(np.exp(x - m), axis=-1, keepdims=True)
             self.logp = np.nan_to_num(x - m - np.log(s), nan=0.0, neginf=0.0, posinf=0.0)
             self.p = np.exp(self.logp)
@@ -116,16 +124,32 @@ class SoftmaxError:
     def seed(self, case: Any, grad_output: Any) -> np.ndarray:
         return _seed(case, grad_output, self.positions)[..., None]
 
+    def saturated(self, case: Any) -> np.ndarray:
+        """Rows whose log-probabilities the dtype cannot resolve: u max_c E_c >= 1/4, so
+        p = exp(log p) may be off by a factor e^(1/4) or more, past the linear bound; the
+        gradient of such a row is only known to lie in its range, r (W' + |w_c q_c|)."""
+        u = info(case.dtype).unit_roundoff
+        return (u * np.max(self.e, axis=-1, keepdims=True, initial=0)) >= 0.25
+
+    def _range(self, case: Any, r: np.ndarray) -> np.ndarray:
+        """The whole range of a saturated row's logit gradient, in units of terms_u * u
+        (the budget's terms_u >= 1 then covers it)."""
+        u = info(case.dtype).unit_roundoff
+        return r * (self.big_w + self.wq) / u
+
     def logit_scale(self, case: Any, grad_output: Any) -> np.ndarray:
         """G of the gradient with respect to the logits, class axis last."""
+        r = self.seed(case, grad_output)
         with np.errstate(all="ignore"):
-            return self.seed(case, grad_output) * self.big_w * self.p * (self.e + 2)
+            linear = r * self.big_w * self.p * (self.e + 2)
+            return np.where(self.saturated(case), self._range(case, r), linear)
 
     def logit_magnitude(self, case: Any, grad_output: Any) -> np.ndarray:
         """A_c of the derivation: the logits' gradient scale plus its own magnitude."""
         r = self.seed(case, grad_output)
         with np.errstate(all="ignore"):
-            return r * (self.big_w * self.p * (self.e + 3) + self.wq)
+            linear = r * (self.big_w * self.p * (self.e + 3) + self.wq)
+            return np.where(self.saturated(case), self._range(case, r), linear)
 
     def target_scale(self, case: Any, grad_output: Any) -> np.ndarray:
         eps = LD(case.effective_options().get("label_smoothing", 0.0) or 0.0)
