@@ -67,7 +67,14 @@ class LossCase:
 
     @property
     def features(self) -> set[str]:
-        return generic_features(self) | self.spec.features(self) | self.derived
+        """Generic and loss-specific facts (computed once per inputs, options, reduction
+        and api: a copy with other options recomputes them) and the road's derived ones."""
+        key = (id(self.inputs), id(self.options), self.reduction, self.api, self.dtype)
+        cached = self.__dict__.get("_feature_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, frozenset(generic_features(self) | self.spec.features(self)))
+            self.__dict__["_feature_cache"] = cached
+        return set(cached[1]) | self.derived
 
 
 def generic_features(case: LossCase) -> set[str]:

@@ -10,7 +10,7 @@ modules only draw cases and hand them to ``check_forward`` / ``check_gradients``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -236,7 +236,7 @@ class Road:
             return None
         inputs = dict(case.inputs)
         inputs.update({n: np.array(e) for n, e in zip(names, expanded, strict=True)})
-        wide = LossCase(**{**case.__dict__, "inputs": inputs, "derived": set()})
+        wide = replace(case, inputs=inputs, derived=set())
         try:
             return self.expected_gradients(wide, grad_output)
         except oracle.OracleInputError:

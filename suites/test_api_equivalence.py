@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -76,7 +77,7 @@ def test_module_equals_functional(spec_combo, recorder, request):
         reduction = data.draw(st.sampled_from(spec.reductions), label="reduction")
         case = data.draw(_shared_cases(spec, dtype, reduction), label="case")
         wanted = tuple(g for g in grads if g in case.inputs)
-        as_functional = LossCase(**{**case.__dict__, "api": "functional"})
+        as_functional = replace(case, api="functional")
         out_m = target.run(case, grads=wanted)
         out_f = target.run(as_functional, grads=wanted)
         if out_m.unsupported:
@@ -124,8 +125,8 @@ def test_legacy_reduction_arguments(spec_combo, selection, recorder, request):
         if also is not None:
             legacy["reduction"] = also  # overridden by the legacy arguments, as documented
         explicit = dict(options, reduction=documented)
-        case_legacy = LossCase(**{**base.__dict__, "options": legacy, "reduction": documented})
-        case_explicit = LossCase(**{**base.__dict__, "options": explicit, "reduction": documented})
+        case_legacy = replace(base, options=legacy, reduction=documented)
+        case_explicit = replace(base, options=explicit, reduction=documented)
         got = target.run(case_legacy)
         want = target.run(case_explicit)
         if got.unsupported:
@@ -159,15 +160,15 @@ def test_explicit_default_equals_omitted(spec_combo, selection, recorder, reques
         defaults["reduction"] = "mean"
         omitted = {k: v for k, v in case.options.items() if k not in defaults}
         explicit = dict(omitted, **defaults)
-        a = target.run(LossCase(**{**case.__dict__, "options": omitted}))
-        b = target.run(LossCase(**{**case.__dict__, "options": explicit}))
+        a = target.run(replace(case, options=omitted))
+        b = target.run(replace(case, options=explicit))
         if a.unsupported:
             return
         ok = same(a.value, b.value) and (a.exception is None) == (b.exception is None)
         _record(
             recorder,
             request,
-            LossCase(**{**case.__dict__, "options": explicit}),
+            replace(case, options=explicit),
             device,
             ok,
             "default==omitted",

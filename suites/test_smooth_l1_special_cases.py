@@ -3,11 +3,12 @@ to L1 loss", for the value and the gradients (including the subgradient 0 at a t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suites.case import LossCase
 from suites.road import Road
 from suites.selection import for_specs
 from suites.specs import by_name
@@ -29,13 +30,9 @@ def test_beta_zero_is_l1(spec_combo, selection, recorder, request):
         )
         road.require_present()
         case = data.draw(road.cases(), label="case")
-        case = LossCase(**{**case.__dict__, "options": {**case.options, "beta": 0.0}})
-        as_l1 = LossCase(
-            **{
-                **case.__dict__,
-                "spec": l1,
-                "options": {k: v for k, v in case.options.items() if k != "beta"},
-            }
+        case = replace(case, options={**case.options, "beta": 0.0})
+        as_l1 = replace(
+            case, spec=l1, options={k: v for k, v in case.options.items() if k != "beta"}
         )
         grads = ("input", "target")
         a, b = target.run(case, grads=grads), target.run(as_l1, grads=grads)

@@ -176,7 +176,7 @@ def ulp_error(got: Any, want: Any) -> float:
         return 0.0 if (math.isinf(g) and (g > 0) == (want > 0)) else math.inf
     if abs(want) >= TWO_1024:
         return 0.0 if (math.isinf(g) and (g > 0) == (want > 0)) else math.inf
-    gm = mpmath.copysign(TWO_1024, g) if math.isinf(g) else mpf(g)
+    gm = mpf(math.copysign(1.0, g)) * TWO_1024 if math.isinf(g) else mpf(g)
     return float(min(abs(gm - want) / ulp64(want), mpf(1e300)))
 
 

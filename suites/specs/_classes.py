@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from suites.dtypes import overflow_threshold, to_dtype
+from suites.dtypes import info, overflow_threshold, to_dtype
 from suites.strategies import arrays
 
 DEFAULT_IGNORE = -100
@@ -186,10 +186,12 @@ def class_features(case: Any) -> set[str]:
     """unbatched, kdim<k>, empty_batch, extreme_logits (a finite |score| >= 1e3),
     inf_logit, logit_overflow (a row's exact max - min, or an exact linear logit, reaches
     the dtype's overflow threshold: the dtype's x - max(x) or x W^T overflows), weighted,
-    zero_total_weight, class_index_target / probability_target, ignored, all_ignored,
+    inf_weight (a ±inf class weight), zero_total_weight, class_index_target / probability_target, ignored, all_ignored,
     ignore_index_in_range, ignore_index_negative, label_smoothing, label_smoothing_one,
     over_65504_targets, ignored_nonfinite_row (an ignored target whose scores hold NaN
-    or ±inf), smoothing_sum_overflow (the summed smoothing term overflows the dtype),
+    or ±inf, or whose linear input row does), zero_denominator (a class-index 'mean'
+    over no weight: all ignored or zero weights), smoothing_underflow (eps / C below the
+    dtype's normal range), smoothing_sum_overflow (the summed smoothing term overflows the dtype),
     pos_inf_logit (a +inf score), tiny_total_weight (4 / |sum of target weights| overflows
     the dtype: the reciprocal of a 'mean' denominator that a backward may form)."""
     try:
@@ -228,6 +230,8 @@ def _class_features(case: Any) -> set[str]:
     integer = np.issubdtype(t.dtype, np.integer)
     if "weight" in case.inputs:
         out.add("weighted")
+        if np.isinf(case.inputs["weight"].astype(np.float64)).any():
+            out.add("inf_weight")
         if integer and t.size and float(np.abs(target_weights(case)).sum()) == 0:
             out.add("zero_total_weight")
     if integer and t.size:
@@ -251,6 +255,10 @@ def _class_features(case: Any) -> set[str]:
                 out.add("all_ignored")
             if x is not None and _nonfinite_rows(x)[~keep].any():
                 out.add("ignored_nonfinite_row")
+            elif "linear_weight" in case.inputs and _nonfinite_samples(case, t.shape)[~keep].any():
+                out.add("ignored_nonfinite_row")  # linear_weight's gradient sums 0 * x
+        if t.size and ii is not None and abs(target_weights(case).sum()) == 0:
+            out.add("zero_denominator")  # every target ignored, or their weights sum to 0
         if ii is not None and x is not None and 0 <= ii < x.shape[class_axis(x.shape)]:
             out.add("ignore_index_in_range")
         if ii is not None and ii < 0 and ii != DEFAULT_IGNORE:
@@ -262,6 +270,9 @@ def _class_features(case: Any) -> set[str]:
         out.add("smoothing_sum_overflow")
     if ls > 0:
         out.add("label_smoothing")
+        c = x.shape[class_axis(x.shape)] if x is not None and x.ndim else 1
+        if ls / max(c, 1) < info(case.dtype).tiny:
+            out.add("smoothing_underflow")  # eps / C is subnormal (or 0) in the dtype
     if ls == 1.0:
         out.add("label_smoothing_one")
     return out
@@ -303,3 +314,13 @@ def _smoothing_sum(case: Any, x: np.ndarray) -> np.longdouble:
         w = np.ones(z.shape[-1], np.longdouble) if w is None else np.abs(w.astype(np.longdouble))
         t = np.nan_to_num(np.abs(w * logp), nan=0.0, posinf=0.0)
         return t.sum()
+
+
+def _nonfinite_samples(case: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Per target position, whether its sample's input row (linear cross entropy's x_n)
+    holds a NaN or ±inf."""
+    x = case.inputs["input"].astype(np.float64)
+    bad = ~np.isfinite(x).all(axis=-1)
+    if x.ndim == 1:
+        return np.broadcast_to(bad, shape)
+    return np.broadcast_to(bad.reshape(bad.shape + (1,) * (len(shape) - 1)), shape)
