@@ -61,6 +61,9 @@ class Comparison:
     # every out-of-tolerance element is ±inf or NaN in torch's result (an overflow, not a
     # wrong finite value): the registry's precision entries match only such failures
     nonfinite: bool = False
+    # every out-of-tolerance element's exact value lies below the dtype's normal range (a
+    # subnormal result, exact only to a few subnormal spacings after intermediate roundings)
+    subnormal: bool = False
 
     @staticmethod
     def passed(quantity: str) -> Comparison:
@@ -224,6 +227,7 @@ def compare_values(
         out.ok = False
         out.rule = rule_values
         out.nonfinite = bool((~np.isfinite(a[finite][bad])).all())
+        out.subnormal = bool((np.abs(ef[bad]) < info(dtype).tiny).all())
         out.message = (
             f"{quantity}{idx if idx else ''}: expected {_fmt(ef[k])} (exact), torch gave "
             f"{_fmt(a[finite][k])}; |error| = {float(err[k]):.4g} = {float(ulps[k]):.4g} ulp of "

@@ -42,8 +42,9 @@ OPTIONAL = ("when", "apis", "dtypes", "devices", "quantities", "rules", "always"
 class Namespace(dict):
     """Names of a case for ``when``: unknown names (an absent feature) read as False.
 
-    Besides the case's names (``case_namespace``), the road sets ``quantity`` and
-    ``nonfinite_failure`` (every out-of-tolerance element of the quantity is ±inf or NaN).
+    Besides the case's names (``case_namespace``), the road sets ``quantity``,
+    ``nonfinite_failure`` (every out-of-tolerance element of the quantity is ±inf or NaN)
+    and ``subnormal_failure`` (every out-of-tolerance element's exact value is subnormal).
     """
 
     def __missing__(self, key: str) -> Any:

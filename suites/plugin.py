@@ -133,7 +133,8 @@ def pytest_generate_tests(metafunc) -> None:
 
 def _coverage_gaps(run: Path, selection) -> dict[str, list[str]]:
     """Per selected spec, the declared options, optional tensors, legacy arguments and
-    reductions that no recorded case passed explicitly (a run should leave none)."""
+    reductions that no recorded case passed explicitly, and the declared edge-case
+    features (``LossSpec.coverage``) that no recorded case had (a run should leave none)."""
     from reports.records import iter_records
 
     seen: dict[str, set[str]] = {}
@@ -143,6 +144,7 @@ def _coverage_gaps(run: Path, selection) -> dict[str, list[str]]:
         names.update(kwargs)
         if "reduction" in kwargs:
             names.add(f"reduction={kwargs['reduction']}")
+        names.update(f"feature:{f}" for f in rec.get("features") or ())
     gaps = {}
     for spec in selection.specs:
         wanted = {o.name for o in spec.options}
@@ -150,6 +152,7 @@ def _coverage_gaps(run: Path, selection) -> dict[str, list[str]]:
         wanted |= {f"reduction={r}" for r in spec.reductions}
         if spec.legacy_reduction_args:
             wanted |= {"size_average", "reduce"}
+        wanted |= {f"feature:{f}" for f in spec.coverage}
         missing = sorted(wanted - seen.get(spec.name, set()))
         if missing:
             gaps[spec.name] = missing

@@ -285,6 +285,10 @@ class Road:
         terms = self.terms(case)
         case.derived |= derived_features(case, terms)
         scales = None if self.spec.term_scale is None else self.spec.term_scale(case)
+        if self.spec.accumulation_steps is not None:
+            budget = replace(
+                budget, sum_steps=budget.sum_steps + self.spec.accumulation_steps(case)
+            )
         bound = reduction_bound(
             terms, case.reduction, self.dtype, budget, self.denominator(case), expected, scales
         )
@@ -312,6 +316,7 @@ class Road:
         ns = case_namespace(case, self.device, self.torch_version)
         ns["quantity"] = cmp.quantity
         ns["nonfinite_failure"] = cmp.nonfinite
+        ns["subnormal_failure"] = cmp.subnormal
         failures = [] if cmp.ok else [(cmp.quantity, cmp.rule)]
         verdict, ids = classify(self.registry, ns, failures)
         result = Result(

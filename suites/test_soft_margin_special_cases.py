@@ -54,18 +54,6 @@ def _check(road: Road, inputs: dict, reduction: str) -> None:
 # -- SoftMarginLoss ------------------------------------------------------------------------
 
 
-def test_soft_margin_oracle_at_large_margins():
-    """softplus(m) = m + log1p(exp(-m)): the oracle is finite for every finite margin."""
-    x = np.array([-1e4, 1e4, -1.7976931348623157e308, 800.0, -INF, INF])
-    y = np.array([1.0, 1.0, 1.0, -1.0, 1.0, 1.0])
-    got = oracle.soft_margin_loss(x, y, reduction="none").astype(np.float64)
-    assert got[0] == 1e4 and got[2] == 1.7976931348623157e308 and got[3] == 800.0
-    assert got[1] == 0.0  # exp(-1e4) is below float64's range
-    assert got[4] == INF and got[5] == 0.0
-    g = oracle.gradients.soft_margin_loss(x, y, reduction="none")["input"]
-    assert list(g.astype(np.float64)[[0, 3, 4, 5]]) == [-1.0, 1.0, -1.0, -0.0]
-
-
 @soft_margin
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_large_margins(spec_combo, selection, reduction, recorder, request):

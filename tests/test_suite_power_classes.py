@@ -12,7 +12,6 @@ from suites.road import Road
 from suites.targets import TorchTarget
 from tests import planted, planted_classes
 from tests.test_suite_power import (
-    CONTROL_EXAMPLES,
     DEVICE,
     assert_clean,
     forward,
@@ -28,11 +27,13 @@ SMOOTHED = ALL[1:]
 
 
 def assert_caught(road: Road, check, rules: set[str], quantity: str) -> None:
-    """A failure of ``quantity`` under one of ``rules`` within the control window, cited
-    in the suite's message; real torch passes the same case."""
+    """A failure of ``quantity`` under one of ``rules``, cited in the suite's message, and
+    real torch passes the very case the plant failed (so the plant, not torch, broke it).
+    The searches here may take more cases than the controls' window (these specs draw many
+    options, so a plant that needs one of them can take up to 300 cases); the per-case
+    check above is what rules out a false alarm, the controls below add a broad one."""
     found = search(road, check)
     assert found is not None, f"{type(road.target).__name__} not caught: {road.spec.name}"
-    assert found.examined <= CONTROL_EXAMPLES, "the controls no longer cover this search"
     cmp = found.result.comparison
     assert cmp.rule in rules, cmp.message
     assert found.result.quantity == quantity, cmp.message
@@ -44,8 +45,10 @@ def assert_caught(road: Road, check, rules: set[str], quantity: str) -> None:
 @pytest.mark.parametrize("reduction", ("none", "mean", "sum"))
 @pytest.mark.parametrize("loss", ALL)
 def test_ignored_weight_caught(loss: str, reduction: str) -> None:
+    """A dropped weight changes a value (rule 3) or a class: zero weights make the documented
+    mean 0/0 and infinite ones an infinite loss (rule 2)."""
     road = road_for(loss, "float64", "module", reduction, planted.IgnoresWeight(DEVICE))
-    assert_caught(road, forward, {"3"}, "output")
+    assert_caught(road, forward, {"2", "3"}, "output")
 
 
 @pytest.mark.parametrize("api", ("module", "functional"))
@@ -70,7 +73,9 @@ def test_ignored_label_smoothing_caught(loss: str, reduction: str) -> None:
 @pytest.mark.parametrize("loss", ALL)
 def test_wrong_mean_denominator_caught(loss: str, api: str) -> None:
     target = planted_classes.MeanOverAllTargets(DEVICE)
-    assert_caught(road_for(loss, "float64", api, "mean", target), forward, {"3"}, "output")
+    # where the documented mean is 0/0 (every target ignored) the plant's sum / (M + 1) is
+    # a number: rule 2 catches that
+    assert_caught(road_for(loss, "float64", api, "mean", target), forward, {"2", "3"}, "output")
 
 
 @pytest.mark.parametrize("reduction", ("none", "mean", "sum"))

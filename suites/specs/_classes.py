@@ -186,7 +186,7 @@ def class_features(case: Any) -> set[str]:
     """unbatched, kdim<k>, empty_batch, extreme_logits (a finite |score| >= 1e3),
     inf_logit, logit_overflow (a row's exact max - min, or an exact linear logit, reaches
     the dtype's overflow threshold: the dtype's x - max(x) or x W^T overflows), weighted,
-    inf_weight (a ±inf class weight), zero_total_weight, class_index_target / probability_target, ignored, all_ignored,
+    inf_weight (a ±inf class weight), subnormal_weight, zero_total_weight, class_index_target / probability_target, ignored, all_ignored,
     ignore_index_in_range, ignore_index_negative, label_smoothing, label_smoothing_one,
     over_65504_targets, ignored_nonfinite_row (an ignored target whose scores hold NaN
     or ±inf, or whose linear input row does), zero_denominator (a class-index 'mean'
@@ -230,8 +230,11 @@ def _class_features(case: Any) -> set[str]:
     integer = np.issubdtype(t.dtype, np.integer)
     if "weight" in case.inputs:
         out.add("weighted")
-        if np.isinf(case.inputs["weight"].astype(np.float64)).any():
+        w64 = np.abs(case.inputs["weight"].astype(np.float64))
+        if np.isinf(w64).any():
             out.add("inf_weight")
+        if ((w64 > 0) & (w64 < info(case.dtype).tiny)).any():
+            out.add("subnormal_weight")
         if integer and t.size and float(np.abs(target_weights(case)).sum()) == 0:
             out.add("zero_total_weight")
     if integer and t.size:

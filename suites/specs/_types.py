@@ -136,6 +136,12 @@ class LossSpec:
     # such that its rounding error is at most terms_u * u * G (rule 4's bound); None: the
     # budget's ulp of the expected gradient suffices (no cancellation)
     gradient_scale: Callable[[Any, str, Any], Any] | None = None
+    # case -> roundings a reduction may take beyond the budget's sum_steps (a chunked
+    # kernel that adds its chunks' partial sums one after another)
+    accumulation_steps: Callable[[Any], int] | None = None
+    # features (see ``features``) that the documented edge cases of this loss produce: a
+    # run that records none of a name reports it under "never exercised"
+    coverage: tuple[str, ...] = ()
     # the code a reproducer needs to rebuild torch_options' objects
     reproducer_imports: tuple[str, ...] = ()
     # case -> source lines that build the module as module_factory does, ending in

@@ -35,6 +35,17 @@ from suites.strategies import bulk_classes, bulk_scores
 
 # sampled uniformly: the repeats make a bulk case (70000 targets, the costly one) one in
 # seven, and leave the small regimes most of the search
+SHAPES = ("unbatched", "kdim1", "kdim2", "kdim3", "empty_batch")
+INDEX_CASES = (
+    "ignored",
+    "all_ignored",
+    "ignore_index_in_range",
+    "ignore_index_negative",
+    "weighted",
+    "zero_total_weight",
+)
+VALUES = ("extreme_logits", "inf_logit", "over_65504_targets")
+SMOOTHING_CASES = ("label_smoothing", "label_smoothing_one")
 REGIMES = ("well", "well", "edge", "edge", "extreme", "extreme", "bulk")
 BULK_SIZES = (4097, 70000)  # past float16's 65504 targets, and a moderate one
 BULK_CLASSES = 3
@@ -215,6 +226,7 @@ NLL = LossSpec(
     mean_denominator=class_mean_denominator,
     scale_args=("weight",),
     doc="l_n = -w_{y_n} x_{n,y_n}; mean divides by sum_n w_{y_n} (ignored targets excluded)",
+    coverage=SHAPES + INDEX_CASES + VALUES,
     invalid=NLL_INVALID,
 )
 
@@ -235,6 +247,7 @@ CROSS_ENTROPY_CLASS = LossSpec(
     gradient_scale=cross_entropy_gradient_scale,
     scale_args=("weight",),
     doc="l_n = -sum_c w_c q_{n,c} log softmax(x_n)_c, q = (1-eps) onehot(y_n) + eps/C",
+    coverage=SHAPES + INDEX_CASES + VALUES + SMOOTHING_CASES,
     invalid=COMMON_INVALID + SMOOTHING_INVALID,
 )
 
@@ -257,6 +270,7 @@ CROSS_ENTROPY_PROBABILITIES = LossSpec(
     scale_args=("weight",),
     since="1.10",
     doc="l_n = -sum_c w_c y'_{n,c} log softmax(x_n)_c, y' = (1-eps) y + eps/C; mean / N",
+    coverage=(*SHAPES, "weighted", *VALUES, *SMOOTHING_CASES),
     invalid=PROBABILITY_INVALID,
 )
 

@@ -139,6 +139,22 @@ def _drawer(probabilities: bool):
     return drawer
 
 
+def chunk_count(case: Any) -> int:
+    """How many chunks the chunked path may add one after another (its documented chunk
+    size heuristics: ``batch_chunk_size`` rows, or next_pow2(ceil(N / ceil(C / K)))
+    divided by N for ``aspect_ratio:N``, at least half of that); 0 on the reference path."""
+    settings = case.options.get("options")
+    if settings is None:
+        return 0
+    k, c, _ = _shapes(case.inputs)
+    n = max(case.inputs["input"].shape[0] if case.inputs["input"].ndim == 2 else 1, 1)
+    size = settings.get("batch_chunk_size")
+    if size is None:
+        per = max(math.ceil(n / max(math.ceil(c / k), 1)), 1)
+        size = max((1 << (per - 1).bit_length()) // 4, 1)
+    return math.ceil(n / size)
+
+
 # -- the module: its own linear layer, replaced by the case's tensors ----------------------
 
 
@@ -338,12 +354,16 @@ def _spec(variant: str, probabilities: bool) -> LossSpec:
         mean_denominator=None if probabilities else class_mean_denominator,
         term_scale=term_scale,
         gradient_scale=gradient_scale,
+        accumulation_steps=chunk_count,
         module_factory=module_factory,
         module_reproducer=module_reproducer,
         torch_options=to_torch_options,
         scale_args=("weight",),
         since="2.13",
         doc="cross_entropy(input @ linear_weight^T + linear_bias, target)",
+        coverage=("unbatched", "kdim1", "kdim2", "empty_batch", "weighted", "label_smoothing")
+        + ("over_65504_targets", "extreme_logits")
+        + (() if probabilities else ("ignored", "all_ignored", "ignore_index_negative")),
         invalid=PROBABILITY_INVALID if probabilities else INVALID,
     )
 
