@@ -23,6 +23,7 @@ match no case of a run, failing or passing, are stale.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -36,6 +37,7 @@ from packaging.version import Version
 REGISTRY = Path(__file__).resolve().parent.parent / "fixtures" / "known_discrepancies.toml"
 KINDS = ("bug", "behaviour", "doc", "precision", "validation")
 REQUIRED = ("id", "kind", "losses", "torch", "reason", "evidence", "torch_does", "issue")
+ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # records join matched ids with commas
 OPTIONAL = ("when", "apis", "dtypes", "devices", "quantities", "rules", "always")
 
 
@@ -129,6 +131,8 @@ def parse_registry(text: str, source: str = "<string>") -> tuple[Entry, ...]:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
         if raw["kind"] not in KINDS:
             raise ValueError(f"{where}: kind must be one of {KINDS}, not {raw['kind']!r}")
+        if not ID.fullmatch(str(raw["id"])):
+            raise ValueError(f"{where}: id must be kebab-case ([a-z0-9] words joined by '-')")
         if raw["id"] in seen:
             raise ValueError(f"{where}: duplicate id")
         seen.add(raw["id"])

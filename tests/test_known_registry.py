@@ -63,6 +63,9 @@ def test_an_empty_reason_is_refused():
         ('kind = "doc"', 'kind = "oops"', "kind"),
         ('when = "has_weight', 'when = "has_weight and (', "expression"),
         ('issue = ""', 'issue = ""\nseverity = 3', "unknown keys"),
+        # records join the ids a case matched with commas: an id may not contain one
+        ('id = "demo"', 'id = "demo-(1,)"', "kebab-case"),
+        ('id = "demo"', 'id = "Demo_Entry"', "kebab-case"),
     ],
 )
 def test_malformed_entries_are_refused(old, new, match):

@@ -268,6 +268,9 @@ def _class_features(case: Any) -> set[str]:
             out.add("ignore_index_negative")
     else:
         out.add("probability_target")
+        with np.errstate(invalid="ignore"):
+            if ((t < 0) | (t > 1)).any():
+                out.add("probability_out_of_range")  # an invalid input (documented [0, 1])
     ls = float(opts.get("label_smoothing", 0.0) or 0.0)
     if ls > 0 and x is not None and _smoothing_sum(case, x) >= overflow_threshold(case.dtype):
         out.add("smoothing_sum_overflow")

@@ -12,6 +12,7 @@ low-precision 'mean' over more than 65504 targets).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import strategies as st
@@ -230,44 +231,29 @@ NLL = LossSpec(
     invalid=NLL_INVALID,
 )
 
-CROSS_ENTROPY_CLASS = LossSpec(
+CROSS_ENTROPY_CLASS = replace(
+    NLL,
     loss="CrossEntropyLoss",
     functional="cross_entropy",
     oracle="cross_entropy",
     variant="class_index",
-    args=(INPUT, CLASS_TARGET, CLASS_WEIGHT),
     options=(IGNORE_INDEX, LABEL_SMOOTHING),
-    draw_inputs=_class_index_drawer,
-    regimes=REGIMES,
-    features=class_features,
-    legacy_reduction_args=True,
-    broadcasts=False,
-    mean_denominator=class_mean_denominator,
     term_scale=cross_entropy_term_scale,
     gradient_scale=cross_entropy_gradient_scale,
-    scale_args=("weight",),
     doc="l_n = -sum_c w_c q_{n,c} log softmax(x_n)_c, q = (1-eps) onehot(y_n) + eps/C",
     coverage=SHAPES + INDEX_CASES + VALUES + SMOOTHING_CASES,
     invalid=COMMON_INVALID + SMOOTHING_INVALID,
 )
 
-CROSS_ENTROPY_PROBABILITIES = LossSpec(
-    loss="CrossEntropyLoss",
-    functional="cross_entropy",
-    oracle="cross_entropy",
+CROSS_ENTROPY_PROBABILITIES = replace(
+    CROSS_ENTROPY_CLASS,
     variant="prob_target",
     args=(INPUT, PROBABILITY_TARGET, PROBABILITY_WEIGHT),
     # ignore_index "is only applicable when the target contains class indices": torch
     # raises for a non-default one with probabilities, so it is not drawn here
     options=(LABEL_SMOOTHING,),
     draw_inputs=_probability_drawer,
-    regimes=REGIMES,
-    features=class_features,
-    legacy_reduction_args=True,
-    broadcasts=False,
-    term_scale=cross_entropy_term_scale,
-    gradient_scale=cross_entropy_gradient_scale,
-    scale_args=("weight",),
+    mean_denominator=None,  # probability targets: 'mean' divides by the positions
     since="1.10",
     doc="l_n = -sum_c w_c y'_{n,c} log softmax(x_n)_c, y' = (1-eps) y + eps/C; mean / N",
     coverage=(*SHAPES, "weighted", *VALUES, *SMOOTHING_CASES),
