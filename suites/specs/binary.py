@@ -714,6 +714,7 @@ INPUT = TensorArg("input", differentiable=True)
 
 BCE = LossSpec(
     loss="BCELoss",
+    coverage=("log_clamped", "saturated", "empty", "bulk"),
     functional="binary_cross_entropy",
     oracle="binary_cross_entropy",
     args=(INPUT, TensorArg("target", differentiable=True), _tensor("weight", False)),
@@ -730,6 +731,7 @@ BCE = LossSpec(
 
 BCE_WITH_LOGITS = LossSpec(
     loss="BCEWithLogitsLoss",
+    coverage=("infinite_logit", "empty", "bulk"),
     functional="binary_cross_entropy_with_logits",
     oracle="binary_cross_entropy_with_logits",
     args=(
@@ -752,6 +754,7 @@ BCE_WITH_LOGITS = LossSpec(
 
 SOFT_MARGIN = LossSpec(
     loss="SoftMarginLoss",
+    coverage=("exp_overflow", "target_broadcasts", "empty", "bulk"),
     functional="soft_margin_loss",
     oracle="soft_margin_loss",
     args=(INPUT, TensorArg("target", differentiable=False)),
@@ -766,6 +769,7 @@ SOFT_MARGIN = LossSpec(
 
 MULTILABEL_SOFT_MARGIN = LossSpec(
     loss="MultiLabelSoftMarginLoss",
+    coverage=("infinite_weight", "empty"),
     functional="multilabel_soft_margin_loss",
     oracle="multilabel_soft_margin_loss",
     args=(INPUT, TensorArg("target", differentiable=True), _tensor("weight", True)),

@@ -678,6 +678,7 @@ WEIGHT = TensorArg(
 
 MULTI_MARGIN = LossSpec(
     loss="MultiMarginLoss",
+    coverage=("hinge_tie", "unbatched", "empty_batch", "bulk"),
     functional="multi_margin_loss",
     oracle="multi_margin_loss",
     args=(INPUT, TARGET, WEIGHT),
@@ -699,6 +700,15 @@ MULTI_MARGIN = LossSpec(
 
 MULTILABEL_MARGIN = LossSpec(
     loss="MultiLabelMarginLoss",
+    coverage=(
+        "hinge_tie",
+        "repeated_label",
+        "ignored_after_pad",
+        "no_labels",
+        "all_labels",
+        "unbatched",
+        "empty_batch",
+    ),
     functional="multilabel_margin_loss",
     oracle="multilabel_margin_loss",
     args=(INPUT, TARGET),
