@@ -24,20 +24,11 @@ import oracle
 from suites.case import explicit_case
 from suites.road import Road
 from suites.selection import for_specs
+from suites.special import roads as _roads
 from suites.specs.binary import EXP_M100, neighbours
 
 bce = for_specs(lambda spec: spec.loss == "BCELoss")
 REDUCTIONS = ("none", "mean", "sum")
-
-
-def _roads(spec_combo, selection, reduction, recorder, request):
-    spec, dtype, device = spec_combo
-    for api in selection.apis:
-        road = Road(
-            spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
-        )
-        road.require_present()
-        yield road
 
 
 def _check(road: Road, inputs: dict, reduction: str, grads: bool = True) -> None:

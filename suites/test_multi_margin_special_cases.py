@@ -21,21 +21,12 @@ from suites.case import explicit_case
 from suites.dtypes import info
 from suites.road import Road
 from suites.selection import for_specs
+from suites.special import roads as _roads
 
 multi_margin = for_specs(lambda spec: spec.loss == "MultiMarginLoss")
 REDUCTIONS = ("none", "mean", "sum")
 INF, NAN = float("inf"), float("nan")
 X24 = [[0.1, 0.2, 0.4, 0.8], [1.0, -0.5, 0.3, 0.25]]
-
-
-def _roads(spec_combo, selection, reduction, recorder, request):
-    spec, dtype, device = spec_combo
-    for api in selection.apis:
-        road = Road(
-            spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
-        )
-        road.require_present()
-        yield road
 
 
 def _check(road: Road, inputs: dict, options: dict, grads: bool = True):

@@ -20,21 +20,12 @@ import pytest
 from suites.case import explicit_case
 from suites.road import Road
 from suites.selection import for_specs
+from suites.special import roads as _roads
 
 multilabel = for_specs(lambda spec: spec.loss == "MultiLabelMarginLoss")
 REDUCTIONS = ("none", "mean", "sum")
 INF, NAN = float("inf"), float("nan")
 X4 = [0.1, 0.2, 0.4, 0.8]
-
-
-def _roads(spec_combo, selection, reduction, recorder, request):
-    spec, dtype, device = spec_combo
-    for api in selection.apis:
-        road = Road(
-            spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
-        )
-        road.require_present()
-        yield road
 
 
 def _check(road: Road, x, t, reduction: str):

@@ -25,22 +25,13 @@ from suites.case import explicit_case
 from suites.dtypes import info
 from suites.road import Road
 from suites.selection import for_specs
+from suites.special import roads as _roads
 from suites.strategies import bulk_values
 
 soft_margin = for_specs(lambda spec: spec.loss == "SoftMarginLoss")
 multilabel = for_specs(lambda spec: spec.loss == "MultiLabelSoftMarginLoss")
 REDUCTIONS = ("none", "mean", "sum")
 INF = math.inf
-
-
-def _roads(spec_combo, selection, reduction, recorder, request):
-    spec, dtype, device = spec_combo
-    for api in selection.apis:
-        road = Road(
-            spec, dtype, device, api, reduction, recorder=recorder, test_id=request.node.nodeid
-        )
-        road.require_present()
-        yield road
 
 
 def _check(road: Road, inputs: dict, reduction: str) -> None:
