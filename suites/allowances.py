@@ -51,7 +51,7 @@ def floor_scale(
         if shape == () and case.reduction != "none":
             n = max(n_terms, 1)
             total = product.mean() * n if product.size else ld(n)
-            return amp * total / (n if case.reduction == "mean" else 1)
+            return amp * total * mean_scale(case, n)
         if product.shape == tuple(shape):
             return amp * product
         # a gradient summed over broadcast dimensions: each element gathers the floors of
@@ -122,6 +122,19 @@ def _as_ld(v: np.ndarray) -> np.ndarray:
     return np.asarray(v, dtype=np.longdouble)
 
 
+def mean_scale(case: LossCase, n_terms: int) -> np.longdouble:
+    """The factor a reduction puts on each term: 1/N for 'mean' over N terms, 1/D for
+    'batchmean' with D the documented batch size the spec gives
+    (``LossSpec.mean_denominator``, KLDiv), 1 for 'sum' and 'none'."""
+    if case.reduction == "batchmean" and case.spec.mean_denominator is not None:
+        den = np.longdouble(case.spec.mean_denominator(case)[0])
+        if np.isfinite(den) and den != 0:
+            return np.longdouble(1) / abs(den)
+    if case.reduction in ("mean", "batchmean"):
+        return np.longdouble(1) / max(n_terms, 1)
+    return np.longdouble(1)
+
+
 def scale_underflow_bound(
     case: LossCase,
     expected: np.ndarray,
@@ -140,7 +153,7 @@ def scale_underflow_bound(
     seed has the gradient's shape, from the smallest seed otherwise.
     """
     d = info(case.dtype)
-    s = np.longdouble(1) / max(n_terms, 1) if case.reduction == "mean" else np.longdouble(1)
+    s = mean_scale(case, n_terms)
     seeds = [np.asarray(s)]
     running = np.asarray(s)
     parts = [case.inputs[n] for n in scale_args if n in case.inputs]

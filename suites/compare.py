@@ -115,7 +115,7 @@ def reduction_bound(
     rel = budget.terms_u * u + steps * u_acc + u
     with np.errstate(all="ignore"):
         total_extra = extra.sum() * (1 + steps * u_acc)
-        if reduction == "mean" and denominator is not None:
+        if reduction in ("mean", "batchmean") and denominator is not None:
             den, den_abs = (np.longdouble(v) for v in denominator)
             if not np.isfinite(den) or den == 0:
                 return np.longdouble(0)  # a NaN or infinite mean: rule 2 judges it

@@ -137,8 +137,9 @@ class Road:
             return getattr(oracle.gradients, self.spec.oracle)(*pos, **kw, grad_output=grad_output)
 
     def denominator(self, case: LossCase) -> tuple[float, float] | None:
-        """The documented 'mean' denominator of a weighted loss, when the spec has one."""
-        if case.reduction != "mean" or self.spec.mean_denominator is None:
+        """The documented denominator of 'mean' (a weighted loss's sum of weights) or of
+        'batchmean' (KLDiv's batch size), when the spec has one."""
+        if case.reduction not in ("mean", "batchmean") or self.spec.mean_denominator is None:
             return None
         return self.spec.mean_denominator(case)
 

@@ -95,3 +95,26 @@ def test_sum_overflow_is_judged_in_the_accumulation_dtype():
         "L1Loss", "float64", {"input": np.full(2, 1.2e308), "target": np.zeros(2)}, reduction="mean"
     )
     assert "sum_overflow" in derived_features(c64, np.full(2, 1.2e308))
+
+
+def test_batchmean_scales_by_the_spec_denominator_and_mean_by_the_term_count():
+    """'batchmean' divides by the documented batch size the spec gives, not by the number
+    of terms; 'mean' keeps 1/N and 'sum' 1 (a spec without a denominator falls back to N)."""
+    from dataclasses import replace
+
+    from suites.allowances import mean_scale
+
+    spec = replace(
+        by_name("MSELoss"),
+        reductions=("none", "mean", "sum", "batchmean"),
+        mean_denominator=lambda c: (4.0, 0.0),
+    )
+    inputs = {"input": np.zeros((4, 3)), "target": np.zeros((4, 3))}
+    batch = explicit_case(spec, "float32", "functional", inputs, {"reduction": "batchmean"})
+    assert mean_scale(batch, 12) == pytest.approx(0.25)
+    plain = explicit_case(spec, "float32", "functional", inputs, {"reduction": "mean"})
+    assert mean_scale(plain, 12) == pytest.approx(1 / 12)
+    total = explicit_case(spec, "float32", "functional", inputs, {"reduction": "sum"})
+    assert mean_scale(total, 12) == 1
+    bare = replace(batch, spec=by_name("MSELoss"))
+    assert mean_scale(bare, 12) == pytest.approx(1 / 12)
