@@ -10,7 +10,17 @@ from typing import Any
 import numpy as np
 
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "golden"
-TENSORS = ("input", "target", "weight")
+TENSORS = (
+    "input",
+    "input1",
+    "input2",
+    "anchor",
+    "positive",
+    "negative",
+    "target",
+    "var",
+    "weight",
+)
 
 
 @dataclass(frozen=True)
