@@ -64,6 +64,10 @@ class Comparison:
     # every out-of-tolerance element's exact value lies below the dtype's normal range (a
     # subnormal result, exact only to a few subnormal spacings after intermediate roundings)
     subnormal: bool = False
+    # torch's gradient is the one the oracle gives with the OTHER one-sided derivative at
+    # the exact kinks of the case (LossSpec.tie_gradients): a different subgradient
+    # convention at a tie, not a wrong value (the registry's tie entries match only these)
+    other_side: bool = False
 
     @staticmethod
     def passed(quantity: str) -> Comparison:

@@ -46,7 +46,9 @@ class Namespace(dict):
 
     Besides the case's names (``case_namespace``), the road sets ``quantity``,
     ``nonfinite_failure`` (every out-of-tolerance element of the quantity is ±inf or NaN)
-    and ``subnormal_failure`` (every out-of-tolerance element's exact value is subnormal).
+    ``subnormal_failure`` (every out-of-tolerance element's exact value is subnormal) and
+    ``tie_other_side_failure`` (the gradient is the other one-sided derivative at the
+    case's exact kinks: ``LossSpec.tie_gradients``).
     """
 
     def __missing__(self, key: str) -> Any:

@@ -10,7 +10,9 @@ modules only draw cases and hand them to ``check_forward`` / ``check_gradients``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -194,19 +196,46 @@ class Road:
                         budget.sum_steps,
                     ),
                 )
-                cmp = compare_values(
+                judge = partial(
+                    compare_values,
                     q,
-                    expected[name],
-                    actual.grads[name],
-                    actual.grad_dtypes[name],
-                    self.dtype,
-                    budget,
-                    bound,
+                    actual=actual.grads[name],
+                    actual_dtype=actual.grad_dtypes[name],
+                    dtype=self.dtype,
+                    budget=budget,
+                    bound=bound,
                     rule_values="4",
                     floor_scale=scale,
                 )
+                cmp = judge(expected=expected[name])
+                if not cmp.ok:
+                    cmp = self._other_side(case, name, grad_output, cmp, judge)
             results.append(self._conclude(case, cmp, kind, grad_output, grads))
         return results
+
+    def _other_side(
+        self,
+        case: LossCase,
+        name: str,
+        grad_output: np.ndarray | None,
+        cmp: Comparison,
+        judge: Callable[..., Comparison],
+    ) -> Comparison:
+        """Flag a failed gradient that is exactly the other one-sided derivative at the
+        case's exact kinks (``LossSpec.tie_gradients``): still a failure, which only a
+        registry entry on ``tie_other_side_failure`` can excuse."""
+        if self.spec.tie_gradients is None:
+            return cmp
+        with np.errstate(all="ignore"):
+            other = self.spec.tie_gradients(case, grad_output)
+        if not other or name not in other or not judge(expected=other[name]).ok:
+            return cmp
+        cmp.other_side = True
+        cmp.message += (
+            "; torch's gradient is the other one-sided derivative at the case's exact kinks "
+            "(a different subgradient convention at the tie)"
+        )
+        return cmp
 
     def cancellation_bound(
         self, case: LossCase, name: str, grad_output: np.ndarray | None, budget: Any
@@ -318,6 +347,7 @@ class Road:
         ns["quantity"] = cmp.quantity
         ns["nonfinite_failure"] = cmp.nonfinite
         ns["subnormal_failure"] = cmp.subnormal
+        ns["tie_other_side_failure"] = cmp.other_side
         failures = [] if cmp.ok else [(cmp.quantity, cmp.rule)]
         verdict, ids = classify(self.registry, ns, failures)
         result = Result(

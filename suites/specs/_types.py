@@ -139,6 +139,13 @@ class LossSpec:
     # case -> roundings a reduction may take beyond the budget's sum_steps (a chunked
     # kernel that adds its chunks' partial sums one after another)
     accumulation_steps: Callable[[Any], int] | None = None
+    # (case, grad_output) -> the gradients the oracle gives when every EXACT kink of the case
+    # (a hinge argument exactly 0, equal inputs of a norm) takes the other one-sided
+    # derivative than the oracle's documented subgradient; None where the case has no exact
+    # kink. A torch gradient that fails rule 4 but matches these is flagged ``other_side``
+    # (the registry's ``tie_other_side_failure``): a different convention at a tie, told
+    # apart from a wrong subgradient, which still fails
+    tie_gradients: Callable[[Any, Any], dict[str, Any] | None] | None = None
     # features (see ``features``) that the documented edge cases of this loss produce: a
     # run that records none of a name reports it under "never exercised"
     coverage: tuple[str, ...] = ()
