@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.torch_version import TorchVersion
 
 from suites.case import LEGACY_ARGS, LossCase
 from suites.specs import LossSpec
@@ -56,8 +57,19 @@ def to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy().copy()
 
 
+def released(since: str | None, version: str | None = None) -> bool:
+    """This torch (or ``version``) is at least ``since`` (None: any release)."""
+    if since is None:
+        return True
+    return TorchVersion(version or torch.__version__) >= since
+
+
 def present_names(spec: LossSpec, api: str) -> frozenset[str] | None:
-    """Option and tensor-argument names this torch accepts; None when the loss is absent."""
+    """Option and tensor-argument names this torch accepts; None when the loss is absent,
+    or when the spec is a variant a release before its ``since`` lacks although the names
+    exist (a Python-number ``var`` of GaussianNLLLoss, accepted since 2.6)."""
+    if not released(spec.since):
+        return None
     if api == "module":
         cls = getattr(torch.nn, spec.loss, None)
         if cls is None:
@@ -76,7 +88,10 @@ def absent_names(spec: LossSpec, api: str) -> list[str]:
     """Options and optional tensors the spec knows on this api that this torch lacks."""
     present = present_names(spec, api)
     if present is None:
-        return [spec.loss if api == "module" else spec.functional]
+        name = spec.loss if api == "module" else spec.functional
+        if not released(spec.since):
+            return [f"{spec.name} (since torch {spec.since})"]
+        return [name]
     missing = [o.name for o in spec.options if api in o.apis and o.name not in present]
     missing += [
         a.name for a in spec.args if a.optional and api in a.apis and not a.present_in(api, present)

@@ -102,3 +102,18 @@ def test_any_other_exception_is_a_failure_not_unsupported():
         assert result.verdict == "fail" and result.comparison.rule == "2"
 
     run()
+
+
+def test_a_variant_newer_than_this_torch_is_recorded_absent():
+    """A variant whose names exist in every release but whose inputs a release before its
+    ``since`` rejects (GaussianNLLLoss with a Python-number var, since 2.6) is absent there."""
+    from suites.targets import released
+
+    assert released("2.6", "2.6.0") and released("2.6", "2.13.0+cpu")
+    assert not released("2.6", "2.5.1") and not released("2.13", "2.4.0")
+    spec = dataclasses.replace(by_name("GaussianNLLLoss[scalar_var]"), since="99.0")
+    rec = ListRecorder()
+    road = Road(spec, "float32", "cpu", "functional", "mean", recorder=rec)
+    with pytest.raises(pytest.skip.Exception, match="since torch 99.0"):
+        road.require_present()
+    assert [r["verdict"] for r in rec.records] == ["absent"]
