@@ -9,9 +9,14 @@ from __future__ import annotations
 from suites.specs._types import APIS, REDUCTIONS, Api, InvalidInput, LossSpec, Option, TensorArg
 from suites.specs.binary import SPECS as BINARY
 from suites.specs.cross_entropy import SPECS as CROSS_ENTROPY
+from suites.specs.hinge_embedding import SPECS as HINGE_EMBEDDING
+from suites.specs.kl_div import SPECS as KL_DIV
 from suites.specs.linear_cross_entropy import SPECS as LINEAR_CROSS_ENTROPY
 from suites.specs.margin_classification import SPECS as MARGIN_CLASSIFICATION
+from suites.specs.pair_margin import SPECS as PAIR_MARGIN
 from suites.specs.pointwise import SPECS as POINTWISE
+from suites.specs.probabilistic import SPECS as PROBABILISTIC
+from suites.specs.triplet import SPECS as TRIPLET
 
 ALL_SPECS: tuple[LossSpec, ...] = (
     *POINTWISE,
@@ -19,6 +24,11 @@ ALL_SPECS: tuple[LossSpec, ...] = (
     *LINEAR_CROSS_ENTROPY,
     *BINARY,
     *MARGIN_CLASSIFICATION,
+    *PROBABILISTIC,
+    *KL_DIV,
+    *HINGE_EMBEDDING,
+    *PAIR_MARGIN,
+    *TRIPLET,
 )
 
 __all__ = [
