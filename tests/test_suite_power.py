@@ -35,10 +35,10 @@ APIS = ("module", "functional")
 REDUCTIONS = ("none", "mean", "sum")
 # Every search starts from the same derandomized seed (find's seed does not depend on the
 # predicate), so a search draws the same cases in the same order whatever the target is,
-# until its predicate first holds. A planted search stops at its first failure (after at most
-# 35 cases with torch 2.13; no shrinking, which would only cost time); a control search
-# examines the first CONTROL_EXAMPLES cases, a superset of what every planted search
-# examined (assert_caught checks that this stays so).
+# until its predicate first holds. A planted search stops at its first failure (usually
+# within 35 cases with torch 2.13; one reached 69 in a run under xdist; no shrinking, which
+# would only cost time); a control search examines the first CONTROL_EXAMPLES cases, a
+# superset of what every planted search examined (assert_caught checks that this stays so).
 SEARCH = settings(
     max_examples=300,
     derandomize=True,
@@ -47,7 +47,7 @@ SEARCH = settings(
     suppress_health_check=list(HealthCheck),
     phases=(Phase.generate,),
 )
-CONTROL_EXAMPLES = 60
+CONTROL_EXAMPLES = 100
 CONTROL = settings(SEARCH, max_examples=CONTROL_EXAMPLES)
 
 Check = Callable[[Road, Any], list[Result]]

@@ -78,7 +78,10 @@ class InvalidInput:
     out_of_bounds: bool = False
 
 
-# (draw, dtype, regime, options, optional args to include) -> {arg name: numpy array}
+# (draw, dtype, regime, options, optional args to include) -> {arg name: numpy array}; it
+# may adjust the drawn options in place where a regime needs it (the triplet tie regime
+# sets eps = 0, bulk linear cross entropy scales its batch chunk size): the case keeps the
+# adjusted options, so the oracle, torch and the reproducer all see them
 InputDrawer = Callable[[st.DrawFn, str, str, dict[str, Any], frozenset[str]], dict[str, Any]]
 # case -> set of feature names (loss-specific facts about the inputs)
 FeatureFn = Callable[[Any], set[str]]
