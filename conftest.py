@@ -16,28 +16,6 @@ from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["suites.plugin"]
 
-
-def _no_local_constants() -> None:
-    """Make a derandomized run draw the same inputs whatever the process imported before.
-
-    Hypothesis (6.131 on) mixes literal constants scanned from the "local" modules in
-    sys.modules into its draws, and rescans whenever sys.modules grows. The draws of a test
-    then depend on which modules the earlier tests of its process imported: adding a loss
-    module changed other losses' draws, and a suite-power search found its planted bug
-    after 8 cases alone and after 69 under xdist. The ``ci`` profile promises one sequence
-    per test, so the scan is replaced by an empty set (Hypothesis's own global constants
-    still apply). A private API: on a Hypothesis without it, nothing changes."""
-    try:
-        from hypothesis.internal.conjecture import providers
-    except ImportError:  # pragma: no cover
-        return
-    if hasattr(providers, "_get_local_constants") and hasattr(providers, "_local_constants"):
-        empty = type(providers._local_constants)()
-        providers._get_local_constants = lambda: empty
-
-
-_no_local_constants()
-
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile(
     "dev", max_examples=15, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True
