@@ -14,6 +14,7 @@ from .binary_cross_entropy import binary_cross_entropy
 from .binary_cross_entropy_with_logits import binary_cross_entropy_with_logits
 from .cosine_embedding_loss import cosine_embedding_loss
 from .cross_entropy import cross_entropy
+from .ctc_loss import ctc_loss, ctc_loss_from_scores
 from .gaussian_nll_loss import gaussian_nll_loss
 from .hinge_embedding_loss import hinge_embedding_loss
 from .huber_loss import huber_loss
@@ -39,6 +40,8 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cosine_embedding_loss",
     "cross_entropy",
+    "ctc_loss",
+    "ctc_loss_from_scores",
     "gaussian_nll_loss",
     "gradients",
     "hinge_embedding_loss",

@@ -14,6 +14,8 @@ from .binary_cross_entropy_with_logits import (
 )
 from .cosine_embedding_loss import cosine_embedding_loss_gradients as cosine_embedding_loss
 from .cross_entropy import cross_entropy_gradients as cross_entropy
+from .ctc_loss import ctc_loss_from_scores_gradients as ctc_loss_from_scores
+from .ctc_loss import ctc_loss_gradients as ctc_loss
 from .gaussian_nll_loss import gaussian_nll_loss_gradients as gaussian_nll_loss
 from .hinge_embedding_loss import hinge_embedding_loss_gradients as hinge_embedding_loss
 from .huber_loss import huber_loss_gradients as huber_loss
@@ -41,6 +43,8 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cosine_embedding_loss",
     "cross_entropy",
+    "ctc_loss",
+    "ctc_loss_from_scores",
     "gaussian_nll_loss",
     "hinge_embedding_loss",
     "huber_loss",

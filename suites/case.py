@@ -30,10 +30,16 @@ class LossCase:
     options: dict[str, Any]
     reduction: str
     sources: dict[str, str] = field(default_factory=dict)  # name -> expression rebuilding it
+    # integer inputs torch receives as Python sequences, not tensors: name -> "list" or
+    # "tuple" (CTC's lengths: "Tuple or tensor of size (N)")
+    sequences: dict[str, str] = field(default_factory=dict)
     derived: set[str] = field(default_factory=set)  # features the road adds (see road.py)
 
     def __repr__(self) -> str:
-        arrays = ", ".join(f"{k}{list(v.shape)}" for k, v in self.inputs.items())
+        arrays = ", ".join(
+            f"{k}{list(v.shape)}" + (f" as {self.sequences[k]}" if k in self.sequences else "")
+            for k, v in self.inputs.items()
+        )
         return (
             f"LossCase({self.spec.name}, {self.dtype}, {self.api}, regime={self.regime}, "
             f"options={self.options}, {arrays})"
@@ -134,9 +140,10 @@ def loss_cases(
     include = frozenset(n for n in available_args(spec, api, set(present)) if draw(st.booleans()))
     inputs = spec.draw_inputs(draw, dtype, regime, options, include)
     sources = inputs.pop("_sources", {}) if isinstance(inputs.get("_sources"), dict) else {}
+    sequences = inputs.pop("_sequences", {}) if isinstance(inputs.get("_sequences"), dict) else {}
     if reduction != "mean" or draw(st.booleans()):
         options["reduction"] = reduction
-    return LossCase(spec, dtype, api, regime, inputs, options, reduction, sources)
+    return LossCase(spec, dtype, api, regime, inputs, options, reduction, sources, sequences)
 
 
 def explicit_case(
@@ -146,6 +153,7 @@ def explicit_case(
     inputs: dict[str, Any],
     options: dict[str, Any] | None = None,
     regime: str = "special",
+    sequences: dict[str, str] | None = None,
 ) -> LossCase:
     """A hand-written case (special cases, invalid inputs): values rounded onto the dtype."""
     from suites.dtypes import to_dtype
@@ -161,4 +169,6 @@ def explicit_case(
         sa = True if sa is None else sa
         rd = True if rd is None else rd
         reduction = "none" if not rd else ("mean" if sa else "sum")
-    return LossCase(spec, dtype, api, regime, arrays, options, reduction)
+    return LossCase(
+        spec, dtype, api, regime, arrays, options, reduction, sequences=dict(sequences or {})
+    )

@@ -68,6 +68,10 @@ class Comparison:
     # the exact kinks of the case (LossSpec.tie_gradients): a different subgradient
     # convention at a tie, not a wrong value (the registry's tie entries match only these)
     other_side: bool = False
+    # the name of another well-defined quantity torch's gradient equals instead of the
+    # documented one (LossSpec.alternative_gradients: CTC's gradient assuming log_softmax
+    # inputs); the registry's ``alternative_failure`` entries match only these
+    alternative: str = ""
 
     @staticmethod
     def passed(quantity: str) -> Comparison:

@@ -37,6 +37,7 @@ class Job:
     inputs: dict[str, np.ndarray]
     options: dict[str, Any]
     reduction: str
+    sequences: dict[str, str]
 
 
 class IsolatedError(Exception):
@@ -51,7 +52,15 @@ class IsolatedError(Exception):
 
 
 def job_of(case: Any) -> Job:
-    return Job(case.spec.name, case.dtype, case.api, case.inputs, case.options, case.reduction)
+    return Job(
+        case.spec.name,
+        case.dtype,
+        case.api,
+        case.inputs,
+        case.options,
+        case.reduction,
+        case.sequences,
+    )
 
 
 def run_isolated(cases: list[Any], device: str) -> list[Any]:
@@ -112,7 +121,14 @@ def _child() -> None:
     results = []
     for j in jobs:
         case = LossCase(
-            by_name(j.spec), j.dtype, j.api, "invalid", j.inputs, j.options, j.reduction
+            by_name(j.spec),
+            j.dtype,
+            j.api,
+            "invalid",
+            j.inputs,
+            j.options,
+            j.reduction,
+            sequences=j.sequences,
         )
         o = target.run(case)  # forward only: never a backward on such an input
         err = None if o.exception is None else (type(o.exception).__name__, str(o.exception))

@@ -48,7 +48,8 @@ class Namespace(dict):
     ``nonfinite_failure`` (every out-of-tolerance element of the quantity is ±inf or NaN)
     ``subnormal_failure`` (every out-of-tolerance element's exact value is subnormal) and
     ``tie_other_side_failure`` (the gradient is the other one-sided derivative at the
-    case's exact kinks: ``LossSpec.tie_gradients``).
+    case's exact kinks: ``LossSpec.tie_gradients``) and ``alternative_failure`` (the
+    label of ``LossSpec.alternative_gradients`` when the gradient is that quantity, else "").
     """
 
     def __missing__(self, key: str) -> Any:

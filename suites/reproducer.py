@@ -32,17 +32,26 @@ def _int_literal(a: np.ndarray) -> str:
     return "[" + ", ".join(str(int(v)) for v in a.ravel()) + "]"
 
 
+def sequence_expr(name: str, a: np.ndarray, kind: str) -> str:
+    """``name = [...]`` (or a tuple, or an int for a 0-d array): a Python sequence input."""
+    if np.ndim(a) == 0:
+        return f"{name} = {int(a)}"
+    values = ", ".join(str(int(v)) for v in np.ravel(a))
+    return f"{name} = ({values},)" if kind == "tuple" else f"{name} = [{values}]"
+
+
 def tensor_expr(name: str, a: np.ndarray, dtype: str, device: str, source: str | None) -> str:
     """``name = torch.tensor(...)`` rebuilding ``a`` bit for bit: floating arrays at the
-    test dtype, integer arrays (class indices) as int64."""
+    test dtype, integer arrays (class indices, lengths) at their own integer dtype."""
     shape = tuple(a.shape)
     if not np.issubdtype(a.dtype, np.floating):
         if source is not None:
             return f"{name} = torch.from_numpy({source}).reshape({shape}).to({device!r})"
         if a.size > INLINE_LIMIT:
             return f"{name} = ...  # {shape} array too large to inline; rerun the test to see it"
+        int_dtype = "int64" if a.dtype == np.int64 else str(a.dtype)
         return (
-            f"{name} = torch.tensor({_int_literal(a)}, dtype=torch.int64)"
+            f"{name} = torch.tensor({_int_literal(a)}, dtype=torch.{int_dtype})"
             f".reshape({shape}).to({device!r})"
         )
     if source is not None:
@@ -78,10 +87,13 @@ def reproducer(
             "  # pip install -e . first"
         )
     for name, a in case.inputs.items():
-        lines.append(tensor_expr(name, a, case.dtype, device, case.sources.get(name)))
+        if name in case.sequences:
+            lines.append(sequence_expr(name, a, case.sequences[name]))
+        else:
+            lines.append(tensor_expr(name, a, case.dtype, device, case.sources.get(name)))
     for g in grads:
         lines.append(f"{g}.requires_grad_(True)")
-    pos = ", ".join(a.name for a in spec.args if a.positional)
+    pos = ", ".join(a.passed_as or a.name for a in spec.args if a.positional)
     options = spec.torch_options(case.options) if spec.torch_options else case.options
     tensor_kw = {a.name: a for a in spec.args if a.name in case.keyword_tensors}
     if case.api == "functional":

@@ -147,10 +147,10 @@ class Road:
 
     # -- checks ----------------------------------------------------------------------
     def check_forward(self, case: LossCase, kind: str = "forward") -> Result:
-        expected = self.expected(case)
         actual = self.target.run(case)
-        if actual.unsupported:
+        if actual.unsupported:  # no kernel: the oracle's work would be wasted
             return self._unsupported(case, actual, "output")
+        expected = self.expected(case)
         cmp = self._compare_output(case, expected, actual)
         return self._conclude(case, cmp, kind)
 
@@ -210,6 +210,8 @@ class Road:
                 cmp = judge(expected=expected[name])
                 if not cmp.ok:
                     cmp = self._other_side(case, name, grad_output, cmp, judge)
+                if not cmp.ok and not cmp.other_side:
+                    cmp = self._alternative(case, name, grad_output, cmp, judge)
             results.append(self._conclude(case, cmp, kind, grad_output, grads))
         return results
 
@@ -235,6 +237,30 @@ class Road:
             "; torch's gradient is the other one-sided derivative at the case's exact kinks "
             "(a different subgradient convention at the tie)"
         )
+        return cmp
+
+    def _alternative(
+        self,
+        case: LossCase,
+        name: str,
+        grad_output: np.ndarray | None,
+        cmp: Comparison,
+        judge: Callable[..., Comparison],
+    ) -> Comparison:
+        """Flag a failed gradient that is, within the same rules, the spec's alternative
+        quantity (``LossSpec.alternative_gradients``): still a failure, which only a registry
+        entry on ``alternative_failure`` can excuse."""
+        if self.spec.alternative_gradients is None:
+            return cmp
+        with np.errstate(all="ignore"):
+            alt = self.spec.alternative_gradients(case, grad_output)
+        if alt is None:
+            return cmp
+        label, grads = alt
+        if name not in grads or not judge(expected=grads[name]).ok:
+            return cmp
+        cmp.alternative = label
+        cmp.message += f"; torch's gradient is the {label} gradient instead"
         return cmp
 
     def cancellation_bound(
@@ -315,6 +341,11 @@ class Road:
         terms = self.terms(case)
         case.derived |= derived_features(case, terms)
         scales = None if self.spec.term_scale is None else self.spec.term_scale(case)
+        if case.reduction == "mean" and self.spec.mean_term_factor is not None:
+            factor = np.asarray(self.spec.mean_term_factor(case), dtype=np.longdouble)
+            with np.errstate(all="ignore"):
+                terms = terms * factor
+                scales = None if scales is None else scales * factor
         if self.spec.accumulation_steps is not None:
             budget = replace(
                 budget, sum_steps=budget.sum_steps + self.spec.accumulation_steps(case)
@@ -348,6 +379,7 @@ class Road:
         ns["nonfinite_failure"] = cmp.nonfinite
         ns["subnormal_failure"] = cmp.subnormal
         ns["tie_other_side_failure"] = cmp.other_side
+        ns["alternative_failure"] = cmp.alternative
         failures = [] if cmp.ok else [(cmp.quantity, cmp.rule)]
         verdict, ids = classify(self.registry, ns, failures)
         result = Result(

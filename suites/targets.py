@@ -105,9 +105,12 @@ class TorchTarget:
     def __init__(self, device: str) -> None:
         self.device = torch.device(device)
 
-    def tensors(self, case: LossCase, grads: tuple[str, ...]) -> dict[str, torch.Tensor]:
-        out = {}
+    def tensors(self, case: LossCase, grads: tuple[str, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for name, a in case.inputs.items():
+            if name in case.sequences:  # a Python sequence of ints, as the user passes it
+                out[name] = python_sequence(a, case.sequences[name])
+                continue
             t = torch.from_numpy(np.array(a, order="C", copy=True))
             if np.issubdtype(a.dtype, np.floating):
                 t = t.to(torch.float64).to(torch_dtype(case.dtype))
@@ -120,6 +123,10 @@ class TorchTarget:
     def call(self, case: LossCase, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
         """Invoke the loss exactly as a user would, through the case's api."""
         spec = case.spec
+        tensors = dict(tensors)
+        for a in spec.args:
+            if a.passed_as and a.name in tensors:  # e.g. scores.log_softmax(-1)
+                tensors[a.name] = eval(a.passed_as, {"torch": torch}, {a.name: tensors[a.name]})
         pos = [tensors[a.name] for a in spec.args if a.positional]
         options = spec.torch_options(case.options) if spec.torch_options else dict(case.options)
         if case.api == "functional":
@@ -172,6 +179,15 @@ class TorchTarget:
         except Exception as exc:  # torch's reaction to the case is data, not a crash
             out.exception = exc
         return out
+
+
+def python_sequence(a: np.ndarray, kind: str) -> int | list[int] | tuple[int, ...]:
+    """An integer array as the Python value a user would pass: an int for a 0-d array,
+    else a list or a tuple of ints."""
+    if np.ndim(a) == 0:
+        return int(a)
+    values = [int(v) for v in np.ravel(a)]
+    return tuple(values) if kind == "tuple" else values
 
 
 def legacy_free(options: dict[str, Any]) -> dict[str, Any]:

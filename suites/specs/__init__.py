@@ -9,6 +9,7 @@ from __future__ import annotations
 from suites.specs._types import APIS, REDUCTIONS, Api, InvalidInput, LossSpec, Option, TensorArg
 from suites.specs.binary import SPECS as BINARY
 from suites.specs.cross_entropy import SPECS as CROSS_ENTROPY
+from suites.specs.ctc import SPECS as CTC
 from suites.specs.hinge_embedding import SPECS as HINGE_EMBEDDING
 from suites.specs.kl_div import SPECS as KL_DIV
 from suites.specs.linear_cross_entropy import SPECS as LINEAR_CROSS_ENTROPY
@@ -29,6 +30,7 @@ ALL_SPECS: tuple[LossSpec, ...] = (
     *HINGE_EMBEDDING,
     *PAIR_MARGIN,
     *TRIPLET,
+    *CTC,
 )
 
 __all__ = [

@@ -40,6 +40,10 @@ class TensorArg:
     # has a ``bias`` flag where the functional takes ``linear_bias``): presence is checked
     # under this name on the module api
     module_alias: str | None = None
+    # what the loss receives in place of the drawn tensor, as a Python expression of it
+    # ("scores.log_softmax(-1)"): evaluated on torch's tensor (gradients flow to the drawn
+    # one) and written verbatim into reproducers; the oracle takes the drawn tensor
+    passed_as: str | None = None
 
     def present_in(self, api: str, present: frozenset[str] | set[str]) -> bool:
         name = self.module_alias if api == "module" and self.module_alias else self.name
@@ -139,6 +143,10 @@ class LossSpec:
     # such that its rounding error is at most terms_u * u * G (rule 4's bound); None: the
     # budget's ulp of the expected gradient suffices (no cancellation)
     gradient_scale: Callable[[Any, str, Any], Any] | None = None
+    # case -> per unreduced term n, the factor 'mean' applies to it before averaging (CTC
+    # divides each loss by its target length: mean_n(l_n / U_n)): rule 3's bound weighs the
+    # terms (and their term_scale) by it. None: 'mean' is sum / N (or mean_denominator)
+    mean_term_factor: Callable[[Any], Any] | None = None
     # case -> roundings a reduction may take beyond the budget's sum_steps (a chunked
     # kernel that adds its chunks' partial sums one after another)
     accumulation_steps: Callable[[Any], int] | None = None
@@ -149,6 +157,11 @@ class LossSpec:
     # (the registry's ``tie_other_side_failure``): a different convention at a tie, told
     # apart from a wrong subgradient, which still fails
     tie_gradients: Callable[[Any, Any], dict[str, Any] | None] | None = None
+    # (case, grad_output) -> (label, gradients): a different well-defined quantity torch's
+    # gradient may compute instead of the documented derivative (CTC: the gradient of the
+    # loss as if log_probs came from log_softmax). A failed gradient that matches it within
+    # the same bound is flagged with the label (the registry's ``alternative_failure``)
+    alternative_gradients: Callable[[Any, Any], tuple[str, dict[str, Any]] | None] | None = None
     # features (see ``features``) that the documented edge cases of this loss produce: a
     # run that records none of a name reports it under "never exercised"
     coverage: tuple[str, ...] = ()
