@@ -91,6 +91,23 @@ class _FlipFirstGradient(torch.autograd.Function):
         return grad * sign.reshape(grad.shape)
 
 
+class GradientWhere(torch.autograd.Function):
+    """Identity forward; backward replaces the gradient where ``mask`` is set: negated
+    (``how="flip"``, a wrong subgradient at ties) or NaN (``how="nan"``)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(mask)
+        ctx.how = how
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        (mask,) = ctx.saved_tensors
+        other = -grad if ctx.how == "flip" else torch.full_like(grad, math.nan)
+        return torch.where(mask, other, grad), None, None
+
+
 class FlipsFirstInputGradient(TorchTarget):
     """Plants a wrong gradient sign: input.grad[0] (flat index) comes back negated.
 

@@ -17,13 +17,12 @@ The plants:
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import torch
 
 from suites.case import LossCase
 from suites.targets import TorchTarget
-from tests.planted import _DropsOption, _FlipFirstGradient
+from tests.planted import GradientWhere, _DropsOption, _FlipFirstGradient
 
 RELATIVE_ERROR = 1e-3
 
@@ -40,20 +39,6 @@ def _log_probs(case: LossCase, x: torch.Tensor) -> torch.Tensor:
 def _lengths(value: object) -> torch.Tensor:
     """Lengths as the user passed them (list, tuple, int, 0-d or 1-d tensor), as 1-d int64."""
     return torch.as_tensor(value).reshape(-1).to("cpu", torch.int64)
-
-
-class _NaNWhere(torch.autograd.Function):
-    """Identity forward; backward puts NaN where ``mask`` is set."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(mask)
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        (mask,) = ctx.saved_tensors
-        return torch.where(mask, torch.full_like(grad, math.nan), grad), None
 
 
 class ZeroInfinityKeepsNaNGradient(TorchTarget):
@@ -86,7 +71,7 @@ class ZeroInfinityKeepsNaNGradient(TorchTarget):
         if x.dim() == 2:
             mask = mask[:, 0, :]
         planted = dict(tensors)
-        planted[name] = _NaNWhere.apply(x, mask.to(x.device))
+        planted[name] = GradientWhere.apply(x, mask.to(x.device), "nan")
         return super().call(case, planted)
 
 

@@ -13,7 +13,7 @@ import torch
 
 from suites.case import LossCase
 from suites.targets import TorchTarget
-from tests.planted import _DropsOption
+from tests.planted import GradientWhere, _DropsOption
 
 BFLOAT16_RELATIVE_ERROR = 5e-2
 
@@ -37,20 +37,6 @@ class BatchmeanOverLastDim(TorchTarget):
         return out * (x.shape[0] / x.shape[-1])
 
 
-class _MaskTies(torch.autograd.Function):
-    """Identity forward; backward flips the sign of the gradient where ``mask`` is set."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(mask)
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        (mask,) = ctx.saved_tensors
-        return torch.where(mask, -grad, grad), None
-
-
 class TieSubgradientFlipped(TorchTarget):
     """Plants a wrong subgradient at HingeEmbeddingLoss's kink: +1 instead of torch's -1
     where y = -1 and x equals the margin (rounded to the dtype, as torch compares): outside
@@ -64,7 +50,7 @@ class TieSubgradientFlipped(TorchTarget):
             margin = float(case.effective_options().get("margin", 1.0))
             at = torch.tensor(margin, dtype=torch.float64).to(x.dtype)
             mask = (x.detach() == at) & (y == -1)
-            tensors = dict(tensors, input=_MaskTies.apply(x, mask))
+            tensors = dict(tensors, input=GradientWhere.apply(x, mask, "flip"))
         return super().call(case, tensors)
 
 

@@ -10,7 +10,7 @@ import torch
 
 from suites.case import LossCase
 from suites.targets import TorchTarget
-from tests.planted import _DropsOption
+from tests.planted import GradientWhere, _DropsOption
 
 HALF_RELATIVE_ERROR = 5e-2
 
@@ -68,20 +68,6 @@ class HalfOnlyError(TorchTarget):
         return out * factor.reshape(out.shape)
 
 
-class _FlipAtTies(torch.autograd.Function):
-    """Identity forward; backward flips the sign of the gradient where ``mask`` is set."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(mask)
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        (mask,) = ctx.saved_tensors
-        return torch.where(mask, -grad, grad), None
-
-
 class TieSubgradientFlipped(TorchTarget):
     """Plants a wrong subgradient at MarginRankingLoss's kink: where the hinge argument
     -y (x1 - x2) + margin is exactly 0 in the dtype, input1's gradient has its sign flipped
@@ -95,5 +81,5 @@ class TieSubgradientFlipped(TorchTarget):
             m = torch.tensor(margin, dtype=torch.float64).to(x1.dtype)
             with torch.no_grad():
                 mask = (-y * (x1 - x2) + m) == 0
-            tensors = dict(tensors, input1=_FlipAtTies.apply(x1, mask))
+            tensors = dict(tensors, input1=GradientWhere.apply(x1, mask, "flip"))
         return super().call(case, tensors)

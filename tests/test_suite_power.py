@@ -110,6 +110,20 @@ def road_for(loss: str, dtype: str, api: str, reduction: str, target: TorchTarge
     return Road(by_name(loss), dtype, DEVICE, api, reduction, target=target)
 
 
+def assert_caught_by_value_or_class(road: Road, check: Check, quantity: str) -> None:
+    """assert_caught for a plant that may break rule 3 (a wrong value) or rule 2 (a wrong
+    class: an option read the wrong way can turn a finite loss infinite or NaN, e.g. log
+    targets read as probabilities, or a blank forced to 0 that a target holds)."""
+    found = search(road, check)
+    assert found is not None, f"not caught: {road.api} {road.reduction}"
+    assert found.examined <= CONTROL_EXAMPLES, "the controls no longer cover this search"
+    result = found.result
+    assert result.comparison.rule in {"2", "3"} and result.quantity == quantity, result
+    real = road_for(road.spec.name, road.dtype, road.api, road.reduction, TorchTarget(DEVICE))
+    verdicts = [r.verdict for r in check(real, found.drawn)]
+    assert verdicts and all(v == "pass" for v in verdicts), (found.drawn, verdicts)
+
+
 def assert_caught(
     road: Road, check: Check, rule: str, quantity: str, real_known: tuple[str, ...] = ()
 ) -> None:
