@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from suites.specs._classes import (
     DEFAULT_IGNORE,
+    bulk_sizes,
     class_features,
     class_layout,
     class_mean_denominator,
@@ -48,7 +49,6 @@ INDEX_CASES = (
 VALUES = ("extreme_logits", "inf_logit", "over_65504_targets")
 SMOOTHING_CASES = ("label_smoothing", "label_smoothing_one")
 REGIMES = ("well", "well", "edge", "edge", "extreme", "extreme", "bulk")
-BULK_SIZES = (4097, 70000)  # past float16's 65504 targets, and a moderate one
 BULK_CLASSES = 3
 
 
@@ -61,7 +61,7 @@ def draw_class_index_inputs(
     ii = DEFAULT_IGNORE if ii is None else ii
     if regime == "bulk":
         seed = draw(st.integers(0, 2**32 - 1))
-        n = draw(st.sampled_from(BULK_SIZES))
+        n = draw(st.sampled_from(bulk_sizes(dtype)))
         out: dict[str, Any] = {
             "input": bulk_scores(seed, n, BULK_CLASSES, dtype),
             "target": bulk_classes(seed + 1, n, BULK_CLASSES, ii),
@@ -94,7 +94,7 @@ def draw_probability_inputs(
     """input (scores), a probability target of the input's shape, weight (C,) if included."""
     if regime == "bulk":
         seed = draw(st.integers(0, 2**32 - 1))
-        n = draw(st.sampled_from(BULK_SIZES))
+        n = draw(st.sampled_from(bulk_sizes(dtype)))
         x = bulk_scores(seed, n, BULK_CLASSES, dtype)
         shape, c = x.shape, BULK_CLASSES
         out: dict[str, Any] = {

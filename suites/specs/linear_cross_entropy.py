@@ -21,6 +21,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from suites.specs._classes import (
+    bulk_sizes,
     class_features,
     class_mean_denominator,
     class_targets,
@@ -35,7 +36,6 @@ from suites.strategies import arrays, bulk_classes, bulk_values
 # sampled uniformly: the repeats make a bulk case (70000 targets, the costly one) one in
 # seven, and leave the small regimes most of the search
 REGIMES = ("well", "well", "edge", "edge", "extreme", "extreme", "bulk")
-BULK_SIZES = (4097, 70000)  # past float16's 65504 targets, and a moderate one
 BULK_CHUNK_SCALE = 64  # bulk cases take batch chunks of 64-256 rows
 EXTREME = 30.0  # |x|, |W| <= 30 with K <= 4: logits up to 3600, finite in float16
 CHUNKING = ("auto", "aspect_ratio", "aspect_ratio:2", None)
@@ -106,7 +106,7 @@ def draw_inputs(
             # are what the bulk regime is for, at a cost the CI budget carries
             settings["batch_chunk_size"] *= BULK_CHUNK_SCALE
         seed = draw(st.integers(0, 2**32 - 1))
-        n, k, c, extra = draw(st.sampled_from(BULK_SIZES)), 2, 3, ()
+        n, k, c, extra = draw(st.sampled_from(bulk_sizes(dtype))), 2, 3, ()
         out["input"] = bulk_values(seed, n * k, dtype).reshape(n, k)
         sources = {"input": f"bulk_values({seed}, {n * k}, {dtype!r})"}
         if not probabilities:
