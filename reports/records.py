@@ -185,6 +185,19 @@ def has_records(run_dir: Path) -> bool:
     return any(p.stat().st_size > 0 for p in worker_files(run_dir))
 
 
+def run_dir_error(run_dir: Path) -> str | None:
+    """Why ``run_dir`` cannot be read as a run folder (missing, not a folder, no records),
+    or None."""
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        return f"run folder {run_dir} does not exist"
+    if not run_dir.is_dir():
+        return f"{run_dir} is not a folder"
+    if not has_records(run_dir):
+        return f"run folder {run_dir} holds no records ({CASES_FILE} or records/*.jsonl)"
+    return None
+
+
 def iter_records(run_dir: Path) -> Iterator[dict]:
     """Yield the run's records: from ``cases.jsonl`` if merged, else from ``records/``."""
     run_dir = Path(run_dir)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 VERDICTS: tuple[str, ...] = ("pass", "fail", "known", "xpass", "unsupported", "absent", "invalid")
@@ -18,6 +18,8 @@ MAX_KWARG_VALUES = 20
 MAX_SET_VALUES = 100
 MAX_EXTRA_TRACKED = 10_000
 MAX_FAILURES_PER_SPEC = 20
+MAX_GROUPS_PER_SPEC = 40
+MAX_KNOWN_PER_SPEC = 200
 MAX_REPR = 120
 MISSING = "?"
 
@@ -39,6 +41,7 @@ _DTYPE_ORDER = {
 _DEVICE_ORDER = {"cpu": 0, "cuda": 1, "mps": 2}
 
 Cell = tuple[str, str, str]
+GroupKey = tuple[str, str, str, str, str]  # (rule, quantity, dtype, device, api)
 
 
 def as_float(x: Any) -> float | None:
@@ -140,15 +143,23 @@ class _SpecCoverage:
     __slots__ = (
         "apis",
         "devices",
+        "dtype_hist",
         "dtypes",
         "fail_rules",
         "failures",
         "features",
+        "groups",
+        "groups_more",
+        "groups_more_cases",
+        "kind_verdicts",
         "kinds",
+        "known_counts",
         "known_ids",
+        "known_more",
         "kwargs",
         "n",
         "n_fail",
+        "outcomes",
         "reductions",
         "regimes",
         "ulp_hist",
@@ -171,6 +182,46 @@ class _SpecCoverage:
         self.ulp_hist = [0] * len(ULP_LABELS)
         self.fail_rules: dict[str, int] = {}
         self.failures: list[dict] = []
+        self.dtype_hist: dict[str, list[int]] = {}
+        self.kind_verdicts: dict[str, dict[str, int]] = {}
+        self.groups: dict[GroupKey, dict] = {}
+        self.groups_more = CappedSet(0)
+        self.groups_more_cases = 0
+        self.known_counts: dict[str, int] = {}
+        self.known_more = 0
+        self.outcomes = CappedSet(MAX_SET_VALUES)
+
+    def add_failure(self, key: GroupKey, sample: Callable[[], dict], repro_len: int) -> None:
+        """Count a failure in its group; keep the sample with the shortest reproducer."""
+        group = self.groups.get(key)
+        if group is None:
+            if len(self.groups) >= MAX_GROUPS_PER_SPEC:
+                self.groups_more.add(repr(key))
+                self.groups_more_cases += 1
+                return
+            self.groups[key] = {"count": 1, "sample": sample(), "_len": repro_len}
+            return
+        group["count"] += 1
+        if repro_len < group["_len"]:
+            group["sample"] = sample()
+            group["_len"] = repro_len
+
+    def export_groups(self) -> list[dict]:
+        """Failure groups, most frequent first."""
+        out = [
+            {
+                "rule": k[0],
+                "quantity": k[1],
+                "dtype": k[2],
+                "device": k[3],
+                "api": k[4],
+                "count": g["count"],
+                "sample": g["sample"],
+            }
+            for k, g in self.groups.items()
+        ]
+        out.sort(key=lambda g: (-g["count"], g["rule"], g["quantity"], g["dtype"], g["device"]))
+        return out
 
     def export(self) -> dict:
         return {
@@ -188,7 +239,23 @@ class _SpecCoverage:
             "known_ids": self.known_ids.export()["values"],
             "ulp_hist": dict(zip(ULP_LABELS, self.ulp_hist, strict=True)),
             "fail_rules": dict(sorted(self.fail_rules.items())),
+            "ulp_hist_by_dtype": {
+                dt: dict(zip(ULP_LABELS, h, strict=True))
+                for dt, h in sorted(self.dtype_hist.items(), key=lambda kv: _dtype_key(kv[0]))
+            },
+            "kind_verdicts": {k: dict(v) for k, v in sorted(self.kind_verdicts.items())},
+            "failure_groups": self.export_groups(),
+            "groups_more": self.groups_more.more,
+            "groups_more_capped": self.groups_more.more_capped,
+            "groups_more_cases": self.groups_more_cases,
+            "known_counts": dict(sorted(self.known_counts.items())),
+            "known_more": self.known_more,
+            "outcomes": self.outcomes.export()["values"],
         }
+
+
+def _dtype_key(dtype: str) -> tuple:
+    return (_DTYPE_ORDER.get(dtype, 99), dtype)
 
 
 def _str(x: Any) -> str:
@@ -209,7 +276,9 @@ class Summarizer:
         self.n = 0
 
     def add(self, rec: Mapping[str, Any]) -> None:
-        """Fold one record into the summary."""
+        """Fold one record into the summary (a non-mapping counts as an empty record)."""
+        if not isinstance(rec, Mapping):
+            rec = {}
         get = rec.get
         spec = _str(get("spec") or get("loss"))
         dtype = _str(get("dtype"))
@@ -241,7 +310,25 @@ class Summarizer:
                 cell["worst_ulp"] = ulp
             if cov.worst_ulp is None or ulp > cov.worst_ulp:
                 cov.worst_ulp = ulp
-            cov.ulp_hist[ulp_bucket(ulp)] += 1
+            bucket = ulp_bucket(ulp)
+            cov.ulp_hist[bucket] += 1
+            dh = cov.dtype_hist.get(dtype)
+            if dh is None:
+                dh = cov.dtype_hist[dtype] = [0] * len(ULP_LABELS)
+            dh[bucket] += 1
+
+        kind = _str(get("kind"))
+        kv = cov.kind_verdicts.get(kind)
+        if kv is None:
+            if len(cov.kind_verdicts) >= MAX_SET_VALUES:
+                kind = OTHER
+                kv = cov.kind_verdicts.setdefault(OTHER, {})
+            else:
+                kv = cov.kind_verdicts[kind] = {}
+        kv[tkey] = kv.get(tkey, 0) + 1
+        outcome = get("outcome")
+        if outcome is not None:
+            cov.outcomes.add(_str(outcome))
 
         kwargs = get("kwargs")
         if isinstance(kwargs, Mapping):
@@ -271,6 +358,10 @@ class Summarizer:
         if known_id:
             kid = _str(known_id)
             cov.known_ids.add(kid)
+            if kid in cov.known_counts or len(cov.known_counts) < MAX_KNOWN_PER_SPEC:
+                cov.known_counts[kid] = cov.known_counts.get(kid, 0) + 1
+            else:
+                cov.known_more += 1
             entry = self.known.get(kid)
             if entry is None:
                 entry = self.known[kid] = {
@@ -288,24 +379,32 @@ class Summarizer:
             cov.n_fail += 1
             rule = _str(get("rule"))
             cov.fail_rules[rule] = cov.fail_rules.get(rule, 0) + 1
+
+            def sample() -> dict:
+                return {
+                    "test": get("test"),
+                    "case_id": get("case_id"),
+                    "kind": get("kind"),
+                    "dtype": dtype,
+                    "device": device,
+                    "api": get("api"),
+                    "quantity": get("quantity"),
+                    "kwargs": kwargs if isinstance(kwargs, Mapping) else None,
+                    "rule": get("rule"),
+                    "message": get("message"),
+                    "outcome": get("outcome"),
+                    "max_ulp": get("max_ulp"),
+                    "max_abs": get("max_abs"),
+                    "max_rel": get("max_rel"),
+                    "reproducer": get("reproducer"),
+                }
+
             if len(cov.failures) < MAX_FAILURES_PER_SPEC:
-                cov.failures.append(
-                    {
-                        "test": get("test"),
-                        "kind": get("kind"),
-                        "dtype": dtype,
-                        "device": device,
-                        "api": get("api"),
-                        "quantity": get("quantity"),
-                        "kwargs": kwargs if isinstance(kwargs, Mapping) else None,
-                        "rule": get("rule"),
-                        "message": get("message"),
-                        "max_ulp": get("max_ulp"),
-                        "max_abs": get("max_abs"),
-                        "max_rel": get("max_rel"),
-                        "reproducer": get("reproducer"),
-                    }
-                )
+                cov.failures.append(sample())
+            repro = get("reproducer")
+            repro_len = len(repro) if isinstance(repro, str) else 0
+            gkey = (rule, _str(get("quantity")), dtype, device, _str(get("api")))
+            cov.add_failure(gkey, sample, repro_len)
 
     def add_all(self, records: Iterable[Mapping[str, Any]]) -> Summarizer:
         """Fold every record; returns self."""
@@ -341,7 +440,13 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> dict:
     - ``per_spec``: ``{spec: {"n", "n_fail", "worst_ulp", "kwargs": {name: {"values": [repr,
       ...] (at most 20), "more": N, "more_capped": bool}}, "apis", "reductions", "regimes",
       "features", "kinds", "dtypes", "devices", "known_ids" (sorted lists), "ulp_hist":
-      {bucket label: count}, "fail_rules": {rule: count}}}``;
+      {bucket label: count}, "fail_rules": {rule: count}, "ulp_hist_by_dtype": {dtype:
+      {bucket label: count}}, "kind_verdicts": {kind: {verdict: count}}, "failure_groups":
+      [{"rule", "quantity", "dtype", "device", "api", "count", "sample"}] (at most 40, most
+      frequent first; the sample is the group's case with the shortest reproducer, the first
+      on a tie), "groups_more" (distinct groups beyond the 40), "groups_more_capped",
+      "groups_more_cases" (their failures), "known_counts": {known_id: count},
+      "known_more", "outcomes"}}``;
     - ``failures``: ``{spec: [first 20 failing records, trimmed to test, rule, message,
       max_ulp, reproducer and a few context fields]}``;
     - ``known``: ``{known_id: {"count", "verdicts", "spec", "dtype", "device", "test"}}``

@@ -5,7 +5,7 @@ It is loaded from the root conftest. Recording is on when the run collects ``sui
 ``<results-dir>/records/<worker>.jsonl``; the controller writes ``meta.json`` (torch build,
 devices, numpy, hypothesis profile and seed, the project's git revision, the selection, the
 rules, the budgets and the stale registry entries), merges the records into
-``cases.jsonl`` and renders ``summary.html``.
+``cases.jsonl`` and renders ``report.html``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from suites.failed_tests import FailedTests
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "suites"
@@ -72,6 +74,8 @@ def pytest_configure(config) -> None:
             shutil.rmtree(run)
         (run / "records").mkdir(parents=True)
         config._conformance_started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        # the files as they were when the run started: what drew and judged its cases
+        config._conformance_digest = suite_digest()
 
 
 def _selection(config):
@@ -178,13 +182,36 @@ def _registry_use(run: Path, meta_registry: list[dict]) -> tuple[list[str], list
     return stale, fixed
 
 
+_FAILED_TESTS = FailedTests()
+
+
+def pytest_runtest_logreport(report) -> None:
+    """Collect failed tests (the controller gets every worker's reports)."""
+    _FAILED_TESTS.add(report)
+
+
+def _record_failed_tests(run: Path, spec_names: list[str]) -> None:
+    """A failed test that left no failing case record is recorded as a failure (rule
+    ``crash``), so the report and the release diff see it (``suites.failed_tests``)."""
+    if not _FAILED_TESTS.failed:
+        return
+    from reports.records import CaseRecorder, iter_records, merge_records
+
+    failing = {r.get("test") for r in iter_records(run) if r.get("verdict") == "fail"}
+    extra = _FAILED_TESTS.records(failing, spec_names)
+    if extra:
+        with CaseRecorder(run, "tests") as rec:
+            for r in extra:
+                rec.record(r)
+        merge_records(run)
+
+
 def pytest_sessionfinish(session, exitstatus) -> None:
     config = session.config
     if _is_worker(config) or not getattr(config, "_conformance_recording", False):
         return
     import torch
 
-    from reports.html_summary import render_summary
     from reports.records import merge_records
     from reports.run_meta import collect_environment, write_meta
     from suites.compare import RULES
@@ -196,6 +223,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     if sel is None:
         return
     merge_records(run)
+    _record_failed_tests(run, [s.name for s in sel.specs])
     from hypothesis import settings
 
     current = settings()
@@ -225,6 +253,9 @@ def pytest_sessionfinish(session, exitstatus) -> None:
             if current.derandomize
             else config.getoption("hypothesis_seed", None),
             "max_examples": current.max_examples,
+            "derandomize": bool(current.derandomize),
+            "suite_digest": getattr(config, "_conformance_digest", None) or suite_digest(),
+            "api_signatures": _signatures(sel.specs),
             "selection": {
                 "specs": [s.name for s in sel.specs],
                 "dtypes": list(sel.dtypes),
@@ -251,11 +282,55 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     meta["stale_known"], meta["fix_candidates"] = _registry_use(run, registry)
     meta["coverage_gaps"] = _coverage_gaps(run, sel)
     write_meta(run, meta)
-    config._conformance_summary = render_summary(run)
+    config._conformance_summary = _render(run)
     config._conformance_totals = _totals(run)
     config._conformance_stale = meta["stale_known"]
     config._conformance_fixed = meta["fix_candidates"]
     config._conformance_gaps = meta["coverage_gaps"]
+
+
+def suite_digest() -> str:
+    """SHA-256 (16 hex digits) of every file that decides what a run draws and how it
+    judges: ``oracle/``, ``suites/`` and ``fixtures/`` (Python, TOML, golden files) and the
+    root conftest. Two runs with the same digest, profile and hypothesis version draw the
+    same inputs; ``python -m reports diff`` checks it."""
+    import hashlib
+
+    h = hashlib.sha256()
+    files = [ROOT / "conftest.py"]
+    for folder in ("oracle", "suites", "fixtures"):
+        files += [
+            p
+            for p in (ROOT / folder).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        ]
+    for path in sorted(f for f in files if f.is_file()):
+        h.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def _signatures(specs) -> dict | str:
+    from suites.signatures import loss_signatures
+
+    try:
+        return loss_signatures(specs)
+    except Exception as exc:  # a torch whose nn namespace cannot be read: say so
+        return f"not recorded: {type(exc).__name__}: {exc}"
+
+
+def _render(run: Path) -> str:
+    """Render ``report.html``; a renderer error is reported, never loses the run's records."""
+    try:
+        from reports.html_report import render_report
+
+        return str(render_report(run))
+    except Exception as exc:
+        return (
+            f"not rendered ({type(exc).__name__}: {exc}); "
+            f"retry with: python -m reports render {run}"
+        )
 
 
 def _totals(run: Path) -> dict[str, int]:
@@ -274,7 +349,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     tr = terminalreporter
     tr.section("torch-loss-conformance")
     tr.write_line(f"results:  {config._conformance_run}")
-    tr.write_line(f"summary:  {path}")
+    tr.write_line(f"report:   {path}")
     totals = getattr(config, "_conformance_totals", {})
     tr.write_line("cases:    " + ", ".join(f"{v} {k}" for k, v in sorted(totals.items())))
     stale = getattr(config, "_conformance_stale", [])

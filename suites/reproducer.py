@@ -94,7 +94,12 @@ def reproducer(
     for g in grads:
         lines.append(f"{g}.requires_grad_(True)")
     pos = ", ".join(a.passed_as or a.name for a in spec.args if a.positional)
-    options = spec.torch_options(case.options) if spec.torch_options else case.options
+    options = case.options
+    if spec.torch_options:
+        try:
+            options = spec.torch_options(case.options)
+        except Exception as exc:  # this torch cannot build them: say so, never crash
+            lines.append(f"# torch cannot build these options: {type(exc).__name__}: {exc}")
     tensor_kw = {a.name: a for a in spec.args if a.name in case.keyword_tensors}
     if case.api == "functional":
         args = ", ".join(

@@ -31,7 +31,7 @@ from suites.case import LEGACY_ARGS, LossCase, loss_cases
 from suites.compare import Comparison, compare_values, denominator_bound, reduction_bound
 from suites.dtypes import info
 from suites.known import case_namespace, classify, load_registry
-from suites.record import case_record, presence_record
+from suites.record import case_record, outcome_class, presence_record
 from suites.reproducer import reproducer
 from suites.specs import LossSpec
 from suites.targets import Outcome, TorchTarget, absent_names, present_names
@@ -47,6 +47,8 @@ class Result:
     comparison: Comparison
     known: list[str] = field(default_factory=list)
     reproducer: str = ""
+    outcome: str | None = None  # torch's result class (suites.record.outcome_class)
+    grad_output: np.ndarray | None = None
 
 
 class Road:
@@ -146,13 +148,30 @@ class Road:
         return self.spec.mean_denominator(case)
 
     # -- checks ----------------------------------------------------------------------
+    def absent_values(self, case: LossCase) -> list[str]:
+        """Option values of the case this torch lacks (``LossSpec.absent_values``)."""
+        return self.spec.absent_values(case) if self.spec.absent_values else []
+
+    def _absent_case(self, case: LossCase, missing: list[str], quantity: str, kind: str) -> Result:
+        """A case that uses an option value this torch lacks: recorded ``absent``, not run."""
+        cmp = Comparison(
+            quantity, True, message=f"torch {self.torch_version} has no {', '.join(missing)}"
+        )
+        result = Result("absent", quantity, cmp, outcome="absent")
+        self._record(case, result, kind)
+        return result
+
     def check_forward(self, case: LossCase, kind: str = "forward") -> Result:
+        if missing := self.absent_values(case):
+            return self._absent_case(case, missing, "output", kind)
         actual = self.target.run(case)
         if actual.unsupported:  # no kernel: the oracle's work would be wasted
             return self._unsupported(case, actual, "output")
         expected = self.expected(case)
         cmp = self._compare_output(case, expected, actual)
-        return self._conclude(case, cmp, kind)
+        return self._conclude(
+            case, cmp, kind, outcome=outcome_class(actual.value, actual.exception)
+        )
 
     def gradient_args(self, case: LossCase) -> tuple[str, ...]:
         return tuple(n for n in self.spec.differentiable if n in case.inputs)
@@ -160,6 +179,8 @@ class Road:
     def check_gradients(
         self, case: LossCase, grad_output: np.ndarray | None, kind: str = "gradient"
     ) -> list[Result]:
+        if missing := self.absent_values(case):
+            return [self._absent_case(case, missing, "gradient", kind)]
         grads = self.gradient_args(case)
         actual = self.target.run(case, grads=grads, grad_output=grad_output)
         if actual.unsupported:
@@ -212,7 +233,8 @@ class Road:
                     cmp = self._other_side(case, name, grad_output, cmp, judge)
                 if not cmp.ok and not cmp.other_side:
                     cmp = self._alternative(case, name, grad_output, cmp, judge)
-            results.append(self._conclude(case, cmp, kind, grad_output, grads))
+            outcome = outcome_class(actual.grads.get(name), actual.exception, cmp)
+            results.append(self._conclude(case, cmp, kind, grad_output, grads, outcome))
         return results
 
     def _other_side(
@@ -323,7 +345,8 @@ class Road:
                 f"the documentation forbids this input ({expected}); torch returned "
                 f"{actual.value!r} ({warned})",
             )
-        return self._conclude(case, cmp, "invalid")
+        outcome = outcome_class(actual.value, actual.exception)
+        return self._conclude(case, cmp, "invalid", outcome=outcome)
 
     def _compare_output(self, case: LossCase, expected: Any, actual: Outcome) -> Comparison:
         if isinstance(expected, oracle.OracleInputError):
@@ -373,6 +396,7 @@ class Road:
         kind: str,
         grad_output: np.ndarray | None = None,
         grads: tuple[str, ...] = (),
+        outcome: str | None = None,
     ) -> Result:
         ns = case_namespace(case, self.device, self.torch_version)
         ns["quantity"] = cmp.quantity
@@ -383,7 +407,13 @@ class Road:
         failures = [] if cmp.ok else [(cmp.quantity, cmp.rule)]
         verdict, ids = classify(self.registry, ns, failures)
         result = Result(
-            verdict, cmp.quantity, cmp, ids, reproducer(case, self.device, grad_output, grads)
+            verdict,
+            cmp.quantity,
+            cmp,
+            ids,
+            reproducer(case, self.device, grad_output, grads),
+            outcome,
+            grad_output,
         )
         self._record(case, result, kind)
         return result
@@ -391,7 +421,7 @@ class Road:
     def _unsupported(self, case: LossCase, actual: Outcome, quantity: str) -> Result:
         self.unsupported_reason = actual.error or ""
         cmp = Comparison(quantity, True, message=f"unsupported: {actual.error}")
-        result = Result("unsupported", quantity, cmp)
+        result = Result("unsupported", quantity, cmp, outcome=outcome_class(None, actual.exception))
         self._record(case, result, "forward" if quantity == "output" else "gradient")
         return result
 
@@ -410,6 +440,8 @@ class Road:
                 result.comparison,
                 result.known,
                 result.reproducer,
+                outcome=result.outcome,
+                grad_output=result.grad_output,
             )
         )
 

@@ -45,7 +45,7 @@ from suites.case import LossCase, explicit_case
 from suites.compare import Comparison, compare_values
 from suites.dtypes import info, to_dtype
 from suites.known import case_namespace, classify
-from suites.record import case_record
+from suites.record import case_record, outcome_class
 from suites.road import Result, Road
 from suites.selection import for_specs
 from suites.special import roads as _roads
@@ -220,7 +220,19 @@ def _judge_golden(
     verdict, ids = classify(road.registry, ns, [] if cmp.ok else [("output", cmp.rule)])
     if recorder is not None:
         case.derived.add(name)
-        recorder.record(case_record(node, "golden", case, road.device, verdict, "output", cmp, ids))
+        recorder.record(
+            case_record(
+                node,
+                "golden",
+                case,
+                road.device,
+                verdict,
+                "output",
+                cmp,
+                ids,
+                outcome=outcome_class(out.value, out.exception),
+            )
+        )
     result = Result(verdict, "output", cmp, ids)
     assert verdict != "fail", f"{name}: torch against the golden value: {cmp.message}"
     return result

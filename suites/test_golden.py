@@ -10,7 +10,7 @@ from suites.case import explicit_case
 from suites.compare import compare_values
 from suites.golden import load_golden
 from suites.known import case_namespace, classify, load_registry
-from suites.record import case_record
+from suites.record import case_record, outcome_class
 from suites.specs import ALL_SPECS
 from suites.targets import TorchTarget
 from suites.tolerances import budget_for
@@ -57,6 +57,7 @@ def test_torch_matches_golden(golden, selection, recorder, request):
                             cmp,
                             ids,
                             message=cmp.message or golden.derivation,
+                            outcome=outcome_class(out.value, out.exception),
                         )
                     )
                 if verdict == "fail":

@@ -117,3 +117,40 @@ def test_a_variant_newer_than_this_torch_is_recorded_absent():
     with pytest.raises(pytest.skip.Exception, match=r"since torch 99\.0"):
         road.require_present()
     assert [r["verdict"] for r in rec.records] == ["absent"]
+
+
+def test_an_absent_option_value_is_recorded_not_run(monkeypatch):
+    """torch 2.14 refuses LinearCrossEntropyOptions(acc_policy='balanced'), which 2.13
+    accepts: a case drawing it is recorded ``absent`` (forward and gradient), never run
+    and never failed, and the draws stay those of every other release."""
+    import numpy as np
+
+    from suites.case import explicit_case
+    from suites.specs import linear_cross_entropy as lce
+
+    monkeypatch.setitem(lce._VALUE_PRESENT, ("acc_policy", "balanced"), False)
+    spec = by_name("LinearCrossEntropyLoss[class_index]")
+    settings_ = {"acc_policy": "balanced", "chunking_method": "auto"}
+    inputs = {
+        "input": np.ones((2, 3)),
+        "linear_weight": np.ones((4, 3)),
+        "target": np.array([0, 1]),
+    }
+
+    class NeverRun(TorchTarget):
+        def run(self, *args, **kwargs):
+            raise AssertionError("a case with an absent option value reached torch")
+
+    for api in ("functional", "module"):
+        rec = ListRecorder()
+        road = Road(spec, "float64", "cpu", api, "sum", recorder=rec, target=NeverRun("cpu"))
+        case = explicit_case(
+            spec, "float64", api, inputs, {"reduction": "sum", "options": settings_}, "well"
+        )
+        assert road.check_forward(case).verdict == "absent"
+        assert [r.verdict for r in road.check_gradients(case, None)] == ["absent"]
+        assert [(r["verdict"], r["outcome"]) for r in rec.records] == [("absent", "absent")] * 2
+        assert "acc_policy='balanced'" in rec.records[0]["message"]
+    # a value this torch has is run as usual
+    monkeypatch.setitem(lce._VALUE_PRESENT, ("acc_policy", "balanced"), True)
+    assert lce.absent_option_values(case) == []

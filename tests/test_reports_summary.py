@@ -13,36 +13,20 @@ from reports.summary import (
     summarize,
     summary_to_json,
 )
+from tests.synthetic_records import synthetic_record
 
 
 def rec(**over: Any) -> dict:
-    """A synthetic case record following the harness schema."""
-    base: dict[str, Any] = {
-        "test": "suites/test_forward.py::test_forward[HuberLoss-float32-cpu-functional-mean]",
-        "kind": "forward",
-        "spec": "HuberLoss",
-        "loss": "HuberLoss",
-        "variant": "",
-        "api": "functional",
-        "device": "cpu",
-        "dtype": "float32",
-        "reduction": "mean",
+    """A synthetic HuberLoss case record (``tests/synthetic_records.py``)."""
+    base = {
         "kwargs": {"delta": 0.5, "reduction": "mean"},
-        "shapes": {"input": [3, 4], "target": [3, 4]},
-        "regime": "well",
         "features": [],
-        "verdict": "pass",
-        "rule": None,
-        "quantity": "output",
-        "message": "",
-        "max_abs": 1e-7,
-        "max_rel": 1e-7,
-        "max_ulp": 0.5,
-        "known_id": None,
-        "reproducer": "import torch\n",
+        "case_id": None,
+        "outcome": None,
     }
-    base.update(over)
-    return base
+    record = synthetic_record("HuberLoss", **base)
+    record.update(over)
+    return record
 
 
 def test_cells_counts_and_worst_ulp() -> None:

@@ -134,6 +134,11 @@ class LossSpec:
     module_factory: ModuleFactory | None = None
     # turns options drawn as plain data into what torch takes (LinearCrossEntropyOptions)
     torch_options: TorchOptions | None = None
+    # case -> names of the option VALUES the case uses that this torch lacks (an
+    # acc_policy a release removed): the case is recorded ``absent`` and not judged. The
+    # values are still drawn, so every release sees the same draws (a release diff lists
+    # them under presence changes); absent option NAMES are not drawn (``present_names``)
+    absent_values: Callable[[Any], list[str]] | None = None
     # case -> per unreduced term, the magnitude M_n of what the term is computed from
     # (cross entropy: |x_y| + |logsumexp x|, which cancel when the loss is small): the
     # elementwise rounding error of term n is at most terms_u * u * M_n, which rule 3's

@@ -79,6 +79,37 @@ def to_torch_options(options: dict[str, Any]) -> dict[str, Any]:
     return {**options, "options": torch.nn.LinearCrossEntropyOptions(**kw)}
 
 
+_VALUE_PRESENT: dict[tuple[str, str], bool] = {}
+
+
+def _value_present(field: str, value: str) -> bool:
+    """Whether this torch's LinearCrossEntropyOptions accepts ``field=value`` (torch 2.14
+    refuses acc_policy='balanced', which 2.13 accepts)."""
+    key = (field, value)
+    if key not in _VALUE_PRESENT:
+        import torch
+
+        try:
+            torch.nn.LinearCrossEntropyOptions(**{field: value})
+            _VALUE_PRESENT[key] = True
+        except (TypeError, ValueError):
+            _VALUE_PRESENT[key] = False
+    return _VALUE_PRESENT[key]
+
+
+def absent_option_values(case: Any) -> list[str]:
+    """The case's option values this torch lacks, e.g.
+    ``LinearCrossEntropyOptions(acc_policy='balanced')`` on torch 2.14."""
+    settings = case.options.get("options")
+    if not settings:
+        return []
+    return [
+        f"LinearCrossEntropyOptions({field}={settings[field]!r})"
+        for field in ("acc_policy", "chunking_method")
+        if isinstance(settings.get(field), str) and not _value_present(field, settings[field])
+    ]
+
+
 def _options_source(settings: dict[str, Any]) -> str:
     parts = []
     for k, v in settings.items():
@@ -404,6 +435,7 @@ def _spec(variant: str, probabilities: bool) -> LossSpec:
         module_factory=module_factory,
         module_reproducer=module_reproducer,
         torch_options=to_torch_options,
+        absent_values=absent_option_values,
         scale_args=("weight",),
         since="2.13",
         doc="cross_entropy(input @ linear_weight^T + linear_bias, target)",
