@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.summary import as_float
+from reports.summary import Group, as_float, reproducer_size
 
 JUDGED = ("pass", "xpass", "fail")
 EXCUSED = ("known",)
@@ -62,21 +62,6 @@ class Seen:
     ulp: float | None
     known: str | None
     rule: str | None
-
-
-@dataclass
-class Group:
-    """Cases that share a finding and its grouping fields; one sample each."""
-
-    fields: dict[str, str]
-    count: int = 0
-    sample: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, sample: dict[str, Any]) -> None:
-        self.count += 1
-        size = len(sample.get("reproducer") or "")
-        if not self.sample or size < len(self.sample.get("reproducer") or ""):
-            self.sample = sample
 
 
 @dataclass
@@ -252,19 +237,19 @@ class _Differ:
                 k = (*where, str(rec.get("rule")), "not drawn in A" if a is None else a.verdict)
                 g = self._group(d.new_failures, k, (*names, "rule", "A"))
                 if g:
-                    g.add(_sample(rec, a))
+                    g.add(lambda: _sample(rec, a), reproducer_size(rec))
         if a is None:
             return
         if a.verdict in ("fail", "known") and verdict in ("pass", "xpass"):
             k = (*where, a.known or f"rule {a.rule}")
             g = self._group(d.fixed, k, (*names, "A excused by"))
             if g:
-                g.add(_sample(rec, a))
+                g.add(lambda: _sample(rec, a), reproducer_size(rec))
         elif a.verdict in ("pass", "xpass") and verdict == "known":
             k = (*where, str(rec.get("known_id")))
             g = self._group(d.newly_excused, k, (*names, "B excused by"))
             if g:
-                g.add(_sample(rec, a))
+                g.add(lambda: _sample(rec, a), reproducer_size(rec))
         out_b = rec.get("outcome")
         if "absent" in (a.verdict, verdict):  # a presence change, listed as such
             return
@@ -272,7 +257,7 @@ class _Differ:
             k = (*where, behaviour_kind(a.outcome, str(out_b)), a.outcome, str(out_b))
             g = self._group(d.behaviour, k, (*names, "change", "A", "B"))
             if g:
-                g.add(_sample(rec, a))
+                g.add(lambda: _sample(rec, a), reproducer_size(rec))
         ulp_b = _ulp(rec)
         if a.verdict in JUDGED and verdict in JUDGED and a.ulp is not None and ulp_b is not None:
             acc = d.accuracy.get(where)

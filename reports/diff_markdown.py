@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reports.diff import RunDiff
-from reports.diff_cases import Group
-from reports.summary import format_ulp
+from reports.summary import Group, format_ulp
 
 MAX_ROWS = 40
 MAX_SAMPLES = 5

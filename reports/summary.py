@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 VERDICTS: tuple[str, ...] = ("pass", "fail", "known", "xpass", "unsupported", "absent", "invalid")
@@ -42,6 +43,31 @@ _DEVICE_ORDER = {"cpu": 0, "cuda": 1, "mps": 2}
 
 Cell = tuple[str, str, str]
 GroupKey = tuple[str, str, str, str, str]  # (rule, quantity, dtype, device, api)
+
+
+@dataclass
+class Group:
+    """Cases that share a finding and its grouping fields: their count and ONE sample, the
+    case with the shortest reproducer (hypothesis's shrunk example; the first on a tie).
+    Used by the report's failure groups and by the release diff."""
+
+    fields: dict[str, str]
+    count: int = 0
+    sample: dict[str, Any] = field(default_factory=dict)
+    sample_size: int = -1
+
+    def add(self, sample: Callable[[], dict[str, Any]], size: int) -> None:
+        """Count one case; ``sample`` builds its record only when it becomes the sample."""
+        self.count += 1
+        if self.sample_size < 0 or size < self.sample_size:
+            self.sample = sample()
+            self.sample_size = size
+
+
+def reproducer_size(rec: Mapping[str, Any]) -> int:
+    """Length of a record's reproducer (0 when it has none)."""
+    repro = rec.get("reproducer")
+    return len(repro) if isinstance(repro, str) else 0
 
 
 def as_float(x: Any) -> float | None:
@@ -184,7 +210,7 @@ class _SpecCoverage:
         self.failures: list[dict] = []
         self.dtype_hist: dict[str, list[int]] = {}
         self.kind_verdicts: dict[str, dict[str, int]] = {}
-        self.groups: dict[GroupKey, dict] = {}
+        self.groups: dict[GroupKey, Group] = {}
         self.groups_more = CappedSet(0)
         self.groups_more_cases = 0
         self.known_counts: dict[str, int] = {}
@@ -199,12 +225,8 @@ class _SpecCoverage:
                 self.groups_more.add(repr(key))
                 self.groups_more_cases += 1
                 return
-            self.groups[key] = {"count": 1, "sample": sample(), "_len": repro_len}
-            return
-        group["count"] += 1
-        if repro_len < group["_len"]:
-            group["sample"] = sample()
-            group["_len"] = repro_len
+            group = self.groups[key] = Group({})
+        group.add(sample, repro_len)
 
     def export_groups(self) -> list[dict]:
         """Failure groups, most frequent first."""
@@ -215,8 +237,8 @@ class _SpecCoverage:
                 "dtype": k[2],
                 "device": k[3],
                 "api": k[4],
-                "count": g["count"],
-                "sample": g["sample"],
+                "count": g.count,
+                "sample": g.sample,
             }
             for k, g in self.groups.items()
         ]
@@ -338,13 +360,13 @@ class Summarizer:
                 if cs is None:
                     cs = kw[name] = CappedSet(MAX_KWARG_VALUES)
                 cs.add(short_repr(value))
-        for field, cset in (
+        for key, cset in (
             ("api", cov.apis),
             ("reduction", cov.reductions),
             ("regime", cov.regimes),
             ("kind", cov.kinds),
         ):
-            v = get(field)
+            v = get(key)
             if v is not None:
                 cset.add(_str(v))
         cov.dtypes.add(dtype)
@@ -401,10 +423,8 @@ class Summarizer:
 
             if len(cov.failures) < MAX_FAILURES_PER_SPEC:
                 cov.failures.append(sample())
-            repro = get("reproducer")
-            repro_len = len(repro) if isinstance(repro, str) else 0
             gkey = (rule, _str(get("quantity")), dtype, device, _str(get("api")))
-            cov.add_failure(gkey, sample, repro_len)
+            cov.add_failure(gkey, sample, reproducer_size(rec))
 
     def add_all(self, records: Iterable[Mapping[str, Any]]) -> Summarizer:
         """Fold every record; returns self."""
